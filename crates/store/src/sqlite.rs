@@ -1,0 +1,679 @@
+//! The embedded store: one SQLite file in the data folder.
+//!
+//! WAL journal with `synchronous=FULL`: when `commit` returns, the batch is on disk. One
+//! writer at a time (SQLite's own lock; the registry also holds a lock file across a whole
+//! import). Schema changes are embedded, versioned migrations keyed by `PRAGMA user_version`.
+
+use crate::*;
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use std::path::{Path, PathBuf};
+use tracemark_ledger::merkle::{leaf_hash, subtree_from_tiles, CompactRange, Hash};
+
+/// File name of the database inside the data folder.
+pub const DB_FILE: &str = "tracemark.db";
+
+/// Each entry moves the schema from version `i` to `i + 1`. Append; never edit a shipped one.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID;
+
+-- The ledger: one row per accepted record, index = Merkle leaf index. Append-only.
+CREATE TABLE ledger (
+    idx INTEGER PRIMARY KEY,
+    data BLOB NOT NULL,
+    leaf_hash BLOB NOT NULL
+);
+CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger
+BEGIN SELECT RAISE(ABORT, 'the ledger is append-only: records cannot be changed'); END;
+CREATE TRIGGER ledger_no_delete BEFORE DELETE ON ledger
+BEGIN SELECT RAISE(ABORT, 'the ledger is append-only: records cannot be deleted'); END;
+
+-- Interior Merkle nodes at heights 8, 16, 24, ... (derived; rebuildable from the ledger).
+CREATE TABLE tiles (
+    height INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    hash BLOB NOT NULL,
+    PRIMARY KEY (height, idx)
+) WITHOUT ROWID;
+
+-- The incremental tree builder's state after the last commit.
+CREATE TABLE tree_state (
+    id INTEGER PRIMARY KEY CHECK (id = 0),
+    size INTEGER NOT NULL,
+    peaks BLOB NOT NULL
+);
+INSERT INTO tree_state (id, size, peaks) VALUES (0, 0, x'');
+
+-- Signed checkpoints, one per committed batch. Append-only.
+CREATE TABLE checkpoints (
+    size INTEGER PRIMARY KEY,
+    root BLOB NOT NULL,
+    note TEXT NOT NULL
+);
+CREATE TRIGGER checkpoints_no_update BEFORE UPDATE ON checkpoints
+BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;
+CREATE TRIGGER checkpoints_no_delete BEFORE DELETE ON checkpoints
+BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;
+
+-- Projections: derived from the ledger in the same transaction; rebuildable.
+CREATE TABLE items (
+    id INTEGER PRIMARY KEY,          -- ledger index of the declaration (internal id)
+    key TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    digest BLOB NOT NULL,
+    status TEXT NOT NULL,
+    holder TEXT,
+    make TEXT, model TEXT, calibre TEXT, country TEXT, year INTEGER, parent TEXT
+);
+CREATE TABLE markings (
+    item_id INTEGER NOT NULL,
+    pos INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    text TEXT NOT NULL,
+    component TEXT,
+    legibility TEXT NOT NULL,
+    PRIMARY KEY (item_id, pos)
+) WITHOUT ROWID;
+CREATE TABLE events (
+    seq INTEGER PRIMARY KEY,         -- ledger index
+    item_id INTEGER NOT NULL,
+    event_id TEXT UNIQUE,
+    digest BLOB NOT NULL UNIQUE,
+    type TEXT NOT NULL,
+    date TEXT NOT NULL,
+    date_start INTEGER NOT NULL,
+    date_end INTEGER NOT NULL,
+    void INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX events_by_item ON events (item_id);
+"#];
+
+pub struct SqliteStore {
+    conn: Connection,
+    path: PathBuf,
+}
+
+fn hash_from(v: Vec<u8>) -> Result<Hash> {
+    v.try_into()
+        .map_err(|v: Vec<u8>| StoreError::Corrupt(format!("a stored hash has {} bytes", v.len())))
+}
+
+fn configure(conn: &Connection) -> Result<()> {
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    // Acknowledged means on disk: fsync at every commit, WAL included.
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    conn.pragma_update(None, "cache_size", -262_144)?; // 256 MiB page cache
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    conn.busy_timeout(std::time::Duration::from_secs(30))?;
+    Ok(())
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let supported = MIGRATIONS.len() as i64;
+    if version > supported {
+        return Err(StoreError::TooNew {
+            found: version,
+            supported,
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Creates a new store in `dir` (which may exist but must not hold a store).
+    pub fn create(dir: &Path, node: &NodeInfo) -> Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join(DB_FILE);
+        if path.exists() {
+            return Err(StoreError::AlreadyExists(dir.display().to_string()));
+        }
+        let mut conn = Connection::open(&path)?;
+        configure(&conn)?;
+        migrate(&mut conn)?;
+        let tx = conn.transaction()?;
+        for (k, v) in [
+            ("state", &node.state),
+            ("name", &node.name),
+            ("origin", &node.origin),
+            ("verifier_key", &node.verifier_key),
+            ("created_at", &node.created_at),
+        ] {
+            tx.execute("INSERT INTO meta (k, v) VALUES (?1, ?2)", params![k, v])?;
+        }
+        tx.commit()?;
+        Ok(SqliteStore { conn, path })
+    }
+
+    /// Opens an existing store, applying pending migrations.
+    pub fn open(dir: &Path) -> Result<Self> {
+        let path = dir.join(DB_FILE);
+        if !path.exists() {
+            return Err(StoreError::NotInitialised(dir.display().to_string()));
+        }
+        let mut conn = Connection::open(&path)?;
+        configure(&conn)?;
+        migrate(&mut conn)?;
+        Ok(SqliteStore { conn, path })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn meta(&self, k: &str) -> Result<String> {
+        self.conn
+            .query_row("SELECT v FROM meta WHERE k = ?1", [k], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| StoreError::Corrupt(format!("meta value '{k}' is missing")))
+    }
+
+    fn markings_of(&self, item_id: u64) -> Result<Vec<MarkingRow>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT kind, text, component, legibility FROM markings WHERE item_id = ?1 ORDER BY pos",
+        )?;
+        let rows = st.query_map([item_id as i64], |r| {
+            Ok(MarkingRow {
+                kind: r.get(0)?,
+                text: r.get(1)?,
+                component: r.get(2)?,
+                legibility: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn item_where(&self, clause: &str, arg: &dyn rusqlite::ToSql) -> Result<Option<ItemRow>> {
+        let sql = format!("{ITEM_SELECT} WHERE {clause}");
+        let mut st = self.conn.prepare_cached(&sql)?;
+        let row = st.query_row([arg], read_item).optional()?;
+        match row {
+            Some(item) => {
+                let mut item = item?;
+                item.attrs.markings = self.markings_of(item.id)?;
+                Ok(Some(item))
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn event_where(&self, clause: &str, arg: &dyn rusqlite::ToSql) -> Result<Option<EventRow>> {
+        let sql = format!("{EVENT_SELECT} WHERE {clause}");
+        let mut st = self.conn.prepare_cached(&sql)?;
+        match st.query_row([arg], read_event).optional()? {
+            Some(row) => Ok(Some(row?)),
+            None => Ok(None),
+        }
+    }
+}
+
+const ITEM_SELECT: &str = "SELECT id, key, kind, digest, status, holder, make, model, calibre, country, year, parent FROM items";
+const EVENT_SELECT: &str =
+    "SELECT seq, item_id, event_id, digest, type, date, date_start, date_end, void FROM events";
+
+/// Reads an item row; the inner result carries a damaged hash.
+fn read_item(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<ItemRow>> {
+    let digest: Vec<u8> = r.get(3)?;
+    let row = ItemRow {
+        id: r.get::<_, i64>(0)? as u64,
+        key: r.get(1)?,
+        kind: r.get(2)?,
+        digest: [0; 32],
+        state: ItemState {
+            status: r.get(4)?,
+            holder: r.get(5)?,
+        },
+        attrs: ItemAttrs {
+            make: r.get(6)?,
+            model: r.get(7)?,
+            calibre: r.get(8)?,
+            country: r.get(9)?,
+            year: r.get(10)?,
+            parent: r.get(11)?,
+            markings: Vec::new(),
+        },
+    };
+    Ok(hash_from(digest).map(|digest| ItemRow { digest, ..row }))
+}
+
+fn read_event(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<EventRow>> {
+    let digest: Vec<u8> = r.get(3)?;
+    let row = EventRow {
+        seq: r.get::<_, i64>(0)? as u64,
+        item_id: r.get::<_, i64>(1)? as u64,
+        event_id: r.get(2)?,
+        digest: [0; 32],
+        event_type: r.get(4)?,
+        date: r.get(5)?,
+        date_start: r.get(6)?,
+        date_end: r.get(7)?,
+        void: r.get(8)?,
+    };
+    Ok(hash_from(digest).map(|digest| EventRow { digest, ..row }))
+}
+
+fn write_attrs(tx: &rusqlite::Transaction<'_>, id: u64, a: &ItemAttrs) -> Result<()> {
+    tx.prepare_cached(
+        "UPDATE items SET make = ?2, model = ?3, calibre = ?4, country = ?5, year = ?6, parent = ?7 WHERE id = ?1",
+    )?
+    .execute(params![id as i64, a.make, a.model, a.calibre, a.country, a.year, a.parent])?;
+    tx.prepare_cached("DELETE FROM markings WHERE item_id = ?1")?
+        .execute([id as i64])?;
+    insert_markings(tx, id, &a.markings)
+}
+
+fn insert_markings(tx: &rusqlite::Transaction<'_>, id: u64, markings: &[MarkingRow]) -> Result<()> {
+    let mut st = tx.prepare_cached(
+        "INSERT INTO markings (item_id, pos, kind, text, component, legibility) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for (pos, m) in markings.iter().enumerate() {
+        st.execute(params![id as i64, pos as i64, m.kind, m.text, m.component, m.legibility])?;
+    }
+    Ok(())
+}
+
+impl Store for SqliteStore {
+    fn node(&self) -> Result<NodeInfo> {
+        Ok(NodeInfo {
+            state: self.meta("state")?,
+            name: self.meta("name")?,
+            origin: self.meta("origin")?,
+            verifier_key: self.meta("verifier_key")?,
+            created_at: self.meta("created_at")?,
+        })
+    }
+
+    fn ledger_size(&self) -> Result<u64> {
+        let size: i64 = self
+            .conn
+            .query_row("SELECT size FROM tree_state WHERE id = 0", [], |r| r.get(0))?;
+        Ok(size as u64)
+    }
+
+    fn leaf(&self, index: u64) -> Result<Option<LeafRow>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT data, leaf_hash FROM ledger WHERE idx = ?1")?;
+        let row = st
+            .query_row([index as i64], |r| {
+                Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?))
+            })
+            .optional()?;
+        match row {
+            Some((data, h)) => Ok(Some(LeafRow {
+                index,
+                data,
+                leaf_hash: hash_from(h)?,
+            })),
+            None => Ok(None),
+        }
+    }
+
+    fn scan_leaves(
+        &self,
+        from: u64,
+        to: u64,
+        f: &mut dyn FnMut(LeafRow) -> Result<()>,
+    ) -> Result<()> {
+        let mut st = self.conn.prepare(
+            "SELECT idx, data, leaf_hash FROM ledger WHERE idx >= ?1 AND idx < ?2 ORDER BY idx",
+        )?;
+        let mut rows = st.query(params![from as i64, to as i64])?;
+        while let Some(r) = rows.next()? {
+            f(LeafRow {
+                index: r.get::<_, i64>(0)? as u64,
+                data: r.get(1)?,
+                leaf_hash: hash_from(r.get(2)?)?,
+            })?;
+        }
+        Ok(())
+    }
+
+    fn perfect_subtree(&self, start: u64, size: u64) -> Result<Hash> {
+        subtree_from_tiles(start, size, |height, first, count| -> Result<Vec<Hash>> {
+            let (sql, args) = if height == 0 {
+                (
+                    "SELECT leaf_hash FROM ledger WHERE idx >= ?1 AND idx < ?2 ORDER BY idx",
+                    params![first as i64, (first + count) as i64],
+                )
+            } else {
+                (
+                    "SELECT hash FROM tiles WHERE height = ?3 AND idx >= ?1 AND idx < ?2 ORDER BY idx",
+                    params![first as i64, (first + count) as i64, height as i64],
+                )
+            };
+            let mut st = self.conn.prepare_cached(sql)?;
+            let rows = st.query_map(args, |r| r.get::<_, Vec<u8>>(0))?;
+            let mut out = Vec::with_capacity(count as usize);
+            for h in rows {
+                out.push(hash_from(h?)?);
+            }
+            Ok(out)
+        })
+        .map_err(|e| match e {
+            tracemark_ledger::merkle::TileError::Fetch(e) => e,
+            other => StoreError::Corrupt(other.to_string()),
+        })
+    }
+
+    fn scan_tiles(&self, f: &mut dyn FnMut(u8, u64, Hash) -> Result<()>) -> Result<()> {
+        let mut st = self
+            .conn
+            .prepare("SELECT height, idx, hash FROM tiles ORDER BY height, idx")?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            f(
+                r.get::<_, i64>(0)? as u8,
+                r.get::<_, i64>(1)? as u64,
+                hash_from(r.get(2)?)?,
+            )?;
+        }
+        Ok(())
+    }
+
+    fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT size, root, note FROM checkpoints ORDER BY size")?;
+        let rows = st.query_map([], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, String>(2)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (size, root, note) = row?;
+            out.push(StoredCheckpoint {
+                size: size as u64,
+                root: hash_from(root)?,
+                note,
+            });
+        }
+        Ok(out)
+    }
+
+    fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT size, root, note FROM checkpoints ORDER BY size DESC LIMIT 1",
+                [],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, String>(2)?)),
+            )
+            .optional()?;
+        match row {
+            Some((size, root, note)) => Ok(Some(StoredCheckpoint {
+                size: size as u64,
+                root: hash_from(root)?,
+                note,
+            })),
+            None => Ok(None),
+        }
+    }
+
+    fn item_by_key(&self, key: &str) -> Result<Option<ItemRow>> {
+        self.item_where("key = ?1", &key)
+    }
+
+    fn item_by_id(&self, id: u64) -> Result<Option<ItemRow>> {
+        self.item_where("id = ?1", &(id as i64))
+    }
+
+    fn item_events(&self, item_id: u64) -> Result<Vec<EventRow>> {
+        let sql = format!("{EVENT_SELECT} WHERE item_id = ?1 ORDER BY seq");
+        let mut st = self.conn.prepare_cached(&sql)?;
+        let rows = st.query_map([item_id as i64], read_event)?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(r??);
+        }
+        Ok(out)
+    }
+
+    fn event_by_id(&self, event_id: &str) -> Result<Option<EventRow>> {
+        self.event_where("event_id = ?1", &event_id)
+    }
+
+    fn event_by_digest(&self, digest: &Hash) -> Result<Option<EventRow>> {
+        self.event_where("digest = ?1", &digest.as_slice())
+    }
+
+    fn event_by_seq(&self, seq: u64) -> Result<Option<EventRow>> {
+        self.event_where("seq = ?1", &(seq as i64))
+    }
+
+    fn scan_items(&self, f: &mut dyn FnMut(ItemRow) -> Result<()>) -> Result<()> {
+        // Markings are read in one ordered pass beside the items, not one query per item.
+        let mut items = self.conn.prepare(&format!("{ITEM_SELECT} ORDER BY id"))?;
+        let mut marks = self.conn.prepare(
+            "SELECT item_id, kind, text, component, legibility FROM markings ORDER BY item_id, pos",
+        )?;
+        let mut mrows = marks.query([])?;
+        let mut pending: Option<(u64, MarkingRow)> = None;
+        let mut irows = items.query([])?;
+        while let Some(r) = irows.next()? {
+            let mut item = read_item(r)??;
+            loop {
+                if pending.is_none() {
+                    pending = match mrows.next()? {
+                        Some(m) => Some((
+                            m.get::<_, i64>(0)? as u64,
+                            MarkingRow {
+                                kind: m.get(1)?,
+                                text: m.get(2)?,
+                                component: m.get(3)?,
+                                legibility: m.get(4)?,
+                            },
+                        )),
+                        None => None,
+                    };
+                }
+                match pending.take() {
+                    Some((id, m)) if id == item.id => item.attrs.markings.push(m),
+                    Some((id, m)) if id < item.id => {
+                        return Err(StoreError::Corrupt(format!(
+                            "markings of item id {id} have no item ({})",
+                            m.text
+                        )))
+                    }
+                    other => {
+                        pending = other;
+                        break;
+                    }
+                }
+            }
+            f(item)?;
+        }
+        Ok(())
+    }
+
+    fn event_count(&self) -> Result<u64> {
+        let n: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM events", [], |r| r.get(0))?;
+        Ok(n as u64)
+    }
+
+    fn commit(&mut self, batch: Batch, sign: &CheckpointSigner<'_>) -> Result<StoredCheckpoint> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let (size, peaks): (i64, Vec<u8>) = tx.query_row(
+            "SELECT size, peaks FROM tree_state WHERE id = 0",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let size = size as u64;
+        if size != batch.first_index {
+            return Err(StoreError::Conflict {
+                expected: batch.first_index,
+                found: size,
+            });
+        }
+        let peaks = peaks
+            .chunks(32)
+            .map(|c| hash_from(c.to_vec()))
+            .collect::<Result<Vec<_>>>()?;
+        let mut tree = CompactRange::from_size_and_peaks(size, peaks)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        {
+            let mut put_leaf =
+                tx.prepare_cached("INSERT INTO ledger (idx, data, leaf_hash) VALUES (?1, ?2, ?3)")?;
+            let mut put_tile =
+                tx.prepare_cached("INSERT INTO tiles (height, idx, hash) VALUES (?1, ?2, ?3)")?;
+            let mut put_item = tx.prepare_cached(
+                "INSERT INTO items (id, key, kind, digest, status, holder, make, model, calibre, country, year, parent) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )?;
+            let mut put_event = tx.prepare_cached(
+                "INSERT INTO events (seq, item_id, event_id, digest, type, date, date_start, date_end, void) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?;
+            for (i, record) in batch.records.iter().enumerate() {
+                let idx = size + i as u64;
+                let h = leaf_hash(&record.data);
+                put_leaf.execute(params![idx as i64, record.data, h.as_slice()])?;
+                for tile in tree.push(h) {
+                    put_tile.execute(params![
+                        tile.height as i64,
+                        tile.index as i64,
+                        tile.hash.as_slice()
+                    ])?;
+                }
+                match &record.projection {
+                    NewProjection::Item {
+                        key,
+                        kind,
+                        digest,
+                        attrs,
+                        state,
+                    } => {
+                        put_item.execute(params![
+                            idx as i64,
+                            key,
+                            kind,
+                            digest.as_slice(),
+                            state.status,
+                            state.holder,
+                            attrs.make,
+                            attrs.model,
+                            attrs.calibre,
+                            attrs.country,
+                            attrs.year,
+                            attrs.parent
+                        ])?;
+                        insert_markings(&tx, idx, &attrs.markings)?;
+                    }
+                    NewProjection::Event(e) => {
+                        put_event.execute(params![
+                            idx as i64,
+                            e.item_id as i64,
+                            e.event_id,
+                            e.digest.as_slice(),
+                            e.event_type,
+                            e.date,
+                            e.date_start,
+                            e.date_end,
+                            e.void
+                        ])?;
+                    }
+                }
+            }
+        }
+        let u = &batch.updates;
+        for (seq, date, start, end) in &u.event_dates {
+            tx.prepare_cached(
+                "UPDATE events SET date = ?2, date_start = ?3, date_end = ?4 WHERE seq = ?1",
+            )?
+            .execute(params![*seq as i64, date, start, end])?;
+        }
+        for seq in &u.voided {
+            tx.prepare_cached("UPDATE events SET void = 1 WHERE seq = ?1")?
+                .execute([*seq as i64])?;
+        }
+        for (id, attrs) in &u.attrs {
+            write_attrs(&tx, *id, attrs)?;
+        }
+        for (id, state) in &u.states {
+            tx.prepare_cached("UPDATE items SET status = ?2, holder = ?3 WHERE id = ?1")?
+                .execute(params![*id as i64, state.status, state.holder])?;
+        }
+        let new_size = tree.size();
+        let root = tree.root();
+        let note = sign(new_size, &root).map_err(StoreError::Signing)?;
+        tx.execute(
+            "INSERT INTO checkpoints (size, root, note) VALUES (?1, ?2, ?3)",
+            params![new_size as i64, root.as_slice(), note],
+        )?;
+        let peaks: Vec<u8> = tree.peaks().iter().flatten().copied().collect();
+        tx.execute(
+            "UPDATE tree_state SET size = ?1, peaks = ?2 WHERE id = 0",
+            params![new_size as i64, peaks],
+        )?;
+        tx.commit()?;
+        Ok(StoredCheckpoint {
+            size: new_size,
+            root,
+            note,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node() -> NodeInfo {
+        NodeInfo {
+            state: "KE".into(),
+            name: "test".into(),
+            origin: "tracemark/KE/test".into(),
+            verifier_key: "k".into(),
+            created_at: "2026-01-01T00:00:00Z".into(),
+        }
+    }
+
+    #[test]
+    fn ledger_rows_cannot_be_changed_or_deleted() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = SqliteStore::create(dir.path(), &node()).unwrap();
+        let batch = Batch {
+            first_index: 0,
+            records: vec![NewRecord {
+                data: b"{}".to_vec(),
+                projection: NewProjection::Item {
+                    key: "K".into(),
+                    kind: "other".into(),
+                    digest: [1; 32],
+                    attrs: ItemAttrs::default(),
+                    state: ItemState {
+                        status: "recorded".into(),
+                        holder: None,
+                    },
+                },
+            }],
+            updates: ProjectionUpdates::default(),
+        };
+        let cp = s.commit(batch.clone(), &|n, _| Ok(format!("note {n}"))).unwrap();
+        assert_eq!(cp.size, 1);
+        assert_eq!(cp.root, leaf_hash(b"{}"));
+        assert!(s.conn.execute("UPDATE ledger SET data = x'00'", []).is_err());
+        assert!(s.conn.execute("DELETE FROM ledger", []).is_err());
+        assert!(s.conn.execute("DELETE FROM checkpoints", []).is_err());
+        // A stale batch is refused rather than appended twice.
+        assert!(matches!(
+            s.commit(batch, &|_, _| Ok(String::new())),
+            Err(StoreError::Conflict { .. })
+        ));
+        assert!(SqliteStore::create(dir.path(), &node()).is_err());
+        drop(s);
+        let s = SqliteStore::open(dir.path()).unwrap();
+        assert_eq!(s.ledger_size().unwrap(), 1);
+        assert_eq!(s.item_by_key("K").unwrap().unwrap().id, 0);
+        assert_eq!(s.node().unwrap(), node());
+    }
+}
