@@ -1,1 +1,540 @@
-fn main() {}
+//! `tracemark`: the command line. Glue only — parsing arguments, choosing the store, calling
+//! the registry engine, printing. Exit status per the automation contract: 0 success,
+//! 1 rejected data or failed verification, 2 usage error, 3 internal error.
+
+use anyhow::Context;
+use base64::Engine;
+use clap::{Args, Parser, Subcommand};
+use serde_json::json;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use tracemark_registry::import::{ImportOptions, DEFAULT_BATCH_RECORDS};
+use tracemark_registry::{proofs, query, verify, Clock, Node, NodeError};
+
+#[derive(Parser)]
+#[command(name = "tracemark", version, about = "Marking, record-keeping and tracing of small arms and light weapons (UN ITI)")]
+struct Cli {
+    /// The embedded store's folder.
+    #[arg(long, global = true, env = "TRACEMARK_DATA", default_value = "./tracemark-data")]
+    data: PathBuf,
+    /// A PostgreSQL store (postgres://…) instead of the embedded one.
+    #[arg(long, global = true, env = "TRACEMARK_DATABASE_URL")]
+    database: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a store for a state and the node's Ed25519 signing key.
+    Init {
+        /// ISO 3166-1 alpha-2 code of the state this node serves.
+        #[arg(long)]
+        state: String,
+        /// Node name (letters, digits, . - _ /); part of the ledger's origin.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Import interchange files (all-or-nothing unless --accept-valid).
+    Import(ImportArgs),
+    /// Show an item, its markings, status and holder.
+    Item {
+        #[command(subcommand)]
+        command: ItemCommand,
+    },
+    /// The chain of custody of an item.
+    Custody {
+        key: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Search markings (exact, normalized, wildcard, fuzzy).
+    Search(SearchArgs),
+    /// The tamper-evident ledger: key, checkpoints, leaves, proofs, verification.
+    Ledger {
+        #[command(subcommand)]
+        command: LedgerCommand,
+    },
+    /// Serve the HTTP API.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Print deterministic synthetic registry data (JSON Lines).
+    Generate {
+        #[arg(long)]
+        items: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The registry's state (ISO alpha-2).
+        #[arg(long, default_value = "KE")]
+        state: String,
+    },
+}
+
+#[derive(Args)]
+struct ImportArgs {
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    #[arg(long, default_value = "jsonl", value_parser = ["jsonl", "csv"])]
+    format: String,
+    /// Commit the valid records and write the rejected lines to --rejects.
+    #[arg(long, requires = "rejects")]
+    accept_valid: bool,
+    #[arg(long, requires = "accept_valid")]
+    rejects: Option<PathBuf>,
+    #[arg(long)]
+    json: bool,
+    /// Records per transaction (each with a signed checkpoint).
+    #[arg(long, default_value_t = DEFAULT_BATCH_RECORDS, hide = true)]
+    batch: usize,
+}
+
+#[derive(Args)]
+struct SearchArgs {
+    query: String,
+    #[arg(long, default_value = "auto")]
+    mode: String,
+    #[arg(long, default_value_t = 1)]
+    max_edits: u8,
+    #[arg(long)]
+    make: Option<String>,
+    #[arg(long)]
+    model: Option<String>,
+    #[arg(long)]
+    calibre: Option<String>,
+    #[arg(long)]
+    country: Option<String>,
+    #[arg(long, default_value = "serial")]
+    kind: String,
+    #[arg(long, default_value_t = 50)]
+    limit: usize,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum ItemCommand {
+    Show {
+        key: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum LedgerCommand {
+    /// The node's verifier key in signed-note form.
+    Key,
+    /// The latest signed checkpoint (C2SP tlog-checkpoint).
+    Checkpoint,
+    /// One leaf: its hash and data.
+    Leaf {
+        #[arg(long)]
+        index: u64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// An inclusion proof for a leaf.
+    Proof {
+        #[arg(long)]
+        index: u64,
+        #[arg(long)]
+        size: Option<u64>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A consistency proof between two tree sizes.
+    Consistency {
+        #[arg(long)]
+        from: u64,
+        #[arg(long)]
+        to: u64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Recompute everything from the records and compare.
+    Verify {
+        #[arg(long)]
+        against: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// How a command failed, which decides the exit status.
+enum Failure {
+    /// Rejected data or failed verification (1).
+    Rejected(String),
+    /// The user asked for something impossible (2).
+    Usage(String),
+    /// A bug or an environment failure (3).
+    Internal(anyhow::Error),
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Failure::Internal(e)
+    }
+}
+
+impl From<NodeError> for Failure {
+    fn from(e: NodeError) -> Self {
+        use tracemark_store::StoreError;
+        match e {
+            NodeError::State(_) | NodeError::Name(_) => Failure::Usage(e.to_string()),
+            NodeError::Store(StoreError::NotInitialised(_) | StoreError::AlreadyExists(_)) => {
+                Failure::Usage(e.to_string())
+            }
+            other => Failure::Internal(other.into()),
+        }
+    }
+}
+
+struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_rfc3339(&self) -> String {
+        let now = time::OffsetDateTime::now_utc();
+        let now = now.replace_nanosecond(0).unwrap_or(now);
+        now.format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into())
+    }
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = run(cli);
+    match result {
+        Ok(code) => code,
+        Err(Failure::Rejected(m)) => {
+            eprintln!("error: {m}");
+            ExitCode::from(1)
+        }
+        Err(Failure::Usage(m)) => {
+            eprintln!("error: {m}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Internal(e)) => {
+            eprintln!("error: {}", format!("{e:#}").replace('\n', " "));
+            ExitCode::from(3)
+        }
+    }
+}
+
+fn open(cli: &Cli) -> Result<Node, Failure> {
+    if cli.database.is_some() {
+        return Err(Failure::Usage(
+            "the PostgreSQL store (--database) is not built yet; use the embedded store (--data)".into(),
+        ));
+    }
+    Ok(Node::open(&cli.data)?)
+}
+
+fn print_json(v: &serde_json::Value) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer(&mut out, v).context("writing to stdout")?;
+    writeln!(out).context("writing to stdout")?;
+    Ok(())
+}
+
+fn run(cli: Cli) -> Result<ExitCode, Failure> {
+    match &cli.command {
+        Command::Init { state, name } => {
+            if cli.database.is_some() {
+                return Err(Failure::Usage(
+                    "the PostgreSQL store (--database) is not built yet; use --data".into(),
+                ));
+            }
+            let node = Node::init(&cli.data, state, name.as_deref(), &SystemClock)?;
+            println!("created store for {} at {}", node.info.state, cli.data.display());
+            println!("ledger origin: {}", node.info.origin);
+            println!("verifier key:  {}", node.info.verifier_key);
+            println!(
+                "signing key:   {} (owner-only; back it up, never share it)",
+                cli.data.join(tracemark_registry::node::KEY_FILE).display()
+            );
+        }
+        Command::Import(args) => return import(&cli, args),
+        Command::Item {
+            command: ItemCommand::Show { key, json },
+        } => {
+            let node = open(&cli)?;
+            let h = history(&node, key)?;
+            let v = query::item_json(&h);
+            if *json {
+                print_json(&v)?;
+            } else {
+                print_item(&v);
+            }
+        }
+        Command::Custody { key, json } => {
+            let node = open(&cli)?;
+            let h = history(&node, key)?;
+            let v = query::custody_json(&h);
+            if *json {
+                print_json(&v)?;
+            } else {
+                print_custody(&v);
+            }
+        }
+        Command::Search(_) => {
+            return Err(Failure::Usage(
+                "search is not built yet in this version (see the identification search issue)".into(),
+            ))
+        }
+        Command::Serve { .. } => {
+            return Err(Failure::Usage(
+                "serve is not built yet in this version (see the HTTP API issue)".into(),
+            ))
+        }
+        Command::Generate { items, seed, state } => {
+            if tracemark_domain::ids::CountryCode::parse(state).is_err() {
+                return Err(Failure::Usage(format!("--state '{state}' is not an ISO 3166-1 alpha-2 code")));
+            }
+            let opts = tracemark_generate::GenerateOptions {
+                items: *items,
+                seed: *seed,
+                state: state.clone(),
+            };
+            let out = std::io::stdout().lock();
+            match tracemark_generate::generate(&opts, out) {
+                Ok(_) => {}
+                // A closed pipe (`| head`) is the reader's choice, not a failure.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                Err(e) => return Err(anyhow::Error::from(e).context("writing data").into()),
+            }
+        }
+        Command::Ledger { command } => return ledger(&cli, command),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn history(node: &Node, key: &str) -> Result<query::ItemHistory, Failure> {
+    query::history(node, key).map_err(|e| match e {
+        query::QueryError::NotFound(_) => Failure::Rejected(e.to_string()),
+        other => Failure::Internal(other.into()),
+    })
+}
+
+fn import(cli: &Cli, args: &ImportArgs) -> Result<ExitCode, Failure> {
+    if args.format == "csv" {
+        return Err(Failure::Usage(
+            "--format csv is not built yet in this version; convert to JSON Lines".into(),
+        ));
+    }
+    for f in &args.files {
+        if !f.is_file() {
+            return Err(Failure::Usage(format!("{}: no such file", f.display())));
+        }
+    }
+    let mut node = open(cli)?;
+    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    let opts = ImportOptions {
+        accept_valid: args.accept_valid,
+        rejects: args.rejects.clone(),
+        recorded_by: format!("cli:{user}"),
+        batch_records: args.batch,
+    };
+    let report = tracemark_registry::import::import(&mut node, &args.files, &opts, &SystemClock)
+        .map_err(|e| Failure::Internal(e.into()))?;
+    if args.json {
+        let errors: Vec<_> = report
+            .errors
+            .iter()
+            .map(|e| json!({"file": e.file, "line": e.line, "field": e.field, "message": e.message}))
+            .collect();
+        let warnings: Vec<_> = report
+            .warnings
+            .iter()
+            .map(|e| json!({"file": e.file, "line": e.line, "field": e.field, "message": e.message}))
+            .collect();
+        print_json(&json!({
+            "accepted": report.accepted,
+            "rejected": report.rejected,
+            "duplicates": report.duplicates,
+            "errors": errors,
+            "warnings": warnings,
+            "committed": report.committed,
+            "ledger_size": report.ledger_size,
+        }))?;
+    } else {
+        for e in &report.errors {
+            let field = if e.field.is_empty() { String::new() } else { format!("{}: ", e.field) };
+            eprintln!("{}:{}: {field}{}", e.file, e.line, e.message);
+        }
+        if !report.warnings.is_empty() {
+            eprintln!("{} unknown field(s) kept as given (see --json for each)", report.warnings.len());
+        }
+        if !report.errors.is_empty() && !args.accept_valid {
+            eprintln!(
+                "error: {} invalid record(s); nothing was imported (fix them, or use --accept-valid --rejects FILE)",
+                report.rejected
+            );
+        } else {
+            println!(
+                "accepted {}, rejected {}, duplicates {}; ledger size {}",
+                report.accepted, report.rejected, report.duplicates, report.ledger_size
+            );
+        }
+    }
+    Ok(if report.errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn ledger(cli: &Cli, command: &LedgerCommand) -> Result<ExitCode, Failure> {
+    let node = open(cli)?;
+    let proof_failure = |e: proofs::ProofError| match e {
+        proofs::ProofError::Store(e) => Failure::Internal(e.into()),
+        other => Failure::Usage(other.to_string()),
+    };
+    match command {
+        LedgerCommand::Key => println!("{}", node.info.verifier_key),
+        LedgerCommand::Checkpoint => {
+            let cp = node
+                .store
+                .latest_checkpoint()
+                .context("reading the checkpoint")?
+                .ok_or_else(|| anyhow::anyhow!("the store has no checkpoint"))?;
+            print!("{}", cp.note);
+        }
+        LedgerCommand::Leaf { index, .. } => {
+            let leaf = proofs::leaf(&node, *index).map_err(proof_failure)?;
+            print_json(&json!({
+                "leafIdx": leaf.index,
+                "leafHash": b64(&leaf.leaf_hash),
+                "data": b64(&leaf.data),
+            }))?;
+        }
+        LedgerCommand::Proof { index, size, .. } => {
+            let p = proofs::inclusion(&node, *index, *size).map_err(proof_failure)?;
+            print_json(&json!({
+                "leafIdx": p.index,
+                "treeSize": p.size,
+                "leafHash": b64(&p.leaf_hash),
+                "proof": p.proof.iter().map(|h| b64(h)).collect::<Vec<_>>(),
+                "root": b64(&p.root),
+            }))?;
+        }
+        LedgerCommand::Consistency { from, to, .. } => {
+            let p = proofs::consistency(&node, *from, *to).map_err(proof_failure)?;
+            print_json(&json!({
+                "size1": p.size1,
+                "size2": p.size2,
+                "root1": b64(&p.root1),
+                "root2": b64(&p.root2),
+                "proof": p.proof.iter().map(|h| b64(h)).collect::<Vec<_>>(),
+            }))?;
+        }
+        LedgerCommand::Verify { against, json } => {
+            let against_text = match against {
+                Some(p) => Some(read_checkpoint_file(p)?),
+                None => None,
+            };
+            let report = verify::verify(&node, against_text.as_deref())
+                .map_err(|e| Failure::Internal(e.into()))?;
+            if *json {
+                print_json(&serde_json::to_value(&report).context("report")?)?;
+            } else if report.ok {
+                println!(
+                    "ok: {} records, {} checkpoints, {} items, {} events; root {}{}",
+                    report.leaves,
+                    report.checkpoints,
+                    report.items,
+                    report.events,
+                    report.root,
+                    report
+                        .against_size
+                        .map(|s| format!("; consistent with the checkpoint at size {s}"))
+                        .unwrap_or_default()
+                );
+            }
+            if let Some(m) = report.error {
+                return Err(Failure::Rejected(format!("verification failed: {m}")));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_checkpoint_file(p: &Path) -> Result<String, Failure> {
+    std::fs::read_to_string(p).map_err(|e| Failure::Usage(format!("{}: {e}", p.display())))
+}
+
+fn text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => "—".into(),
+        other => other.to_string(),
+    }
+}
+
+fn actor(v: &serde_json::Value) -> String {
+    if v.is_null() {
+        return "—".into();
+    }
+    let mut s = text(&v["name"]);
+    if !v["country"].is_null() {
+        s.push_str(&format!(" ({})", text(&v["country"])));
+    }
+    s
+}
+
+fn print_item(v: &serde_json::Value) {
+    println!("{}  [{}]  {}", text(&v["key"]), text(&v["kind"]), text(&v["internal_id"]));
+    for (label, k) in [
+        ("type", "type"),
+        ("make", "make"),
+        ("model", "model"),
+        ("calibre", "calibre"),
+        ("made in", "country_of_manufacture"),
+        ("year", "year_of_manufacture"),
+        ("part of", "parent"),
+        ("quantity", "quantity"),
+    ] {
+        if !v[k].is_null() {
+            println!("  {label:<10} {}", text(&v[k]));
+        }
+    }
+    println!("  {:<10} {}", "status", text(&v["status"]));
+    println!("  {:<10} {}", "holder", actor(&v["holder"]));
+    println!("  markings:");
+    for m in v["markings"].as_array().into_iter().flatten() {
+        println!(
+            "    {:<14} {:<20} {} {}",
+            text(&m["kind"]),
+            text(&m["text"]),
+            if m["component"].is_null() { String::new() } else { format!("on {}", text(&m["component"])) },
+            if m["legibility"] == "clear" { String::new() } else { format!("({})", text(&m["legibility"])) }
+        );
+    }
+}
+
+fn print_custody(v: &serde_json::Value) {
+    println!("{}  status {}  holder {}", text(&v["item"]), text(&v["status"]), actor(&v["holder"]));
+    for e in v["events"].as_array().into_iter().flatten() {
+        let void = if e["void"] == true { "  (void)" } else { "" };
+        println!(
+            "  #{:<8} {:<12} {:<16} {} → {}{void}",
+            text(&e["seq"]),
+            text(&e["date"]),
+            text(&e["type"]),
+            actor(&e["from"]),
+            actor(&e["to"]),
+        );
+    }
+    println!("  last legal holder: {}", actor(&v["last_legal_holder"]));
+    if !v["diversion"].is_null() {
+        println!("  point of diversion: {}", text(&v["diversion"]["summary"]));
+    }
+}

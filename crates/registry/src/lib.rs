@@ -1,1 +1,39 @@
-//! placeholder
+//! The registry engine: what Tracemark does, independent of how it is asked.
+//!
+//! The CLI (and the HTTP API to come) call this crate; it combines the pure domain, the
+//! ledger and a [`Store`](tracemark_store::Store). It owns the node's signing key.
+//!
+//! - [`node`]: creating and opening a node (store + signing key).
+//! - [`envelope`]: the ledger's leaf format (canonical JSON, versioned).
+//! - [`import`]: validated, idempotent, all-or-nothing import of JSON Lines.
+//! - [`query`]: items and chains of custody.
+//! - [`proofs`]: leaves, checkpoints, inclusion and consistency proofs.
+//! - [`verify`]: recompute everything from the ledger and compare.
+//!
+//! **Architecture invariant:** time comes from a [`Clock`] given by the caller; nothing here
+//! reads the system clock, so tests control every timestamp that reaches the ledger.
+
+pub mod envelope;
+pub mod import;
+mod lines;
+pub mod node;
+pub mod proofs;
+pub mod query;
+pub mod verify;
+
+pub use node::{Node, NodeError};
+
+/// Where the time of acceptance comes from.
+pub trait Clock {
+    /// The current instant as RFC 3339 UTC (`2026-11-25T15:13:01Z`).
+    fn now_rfc3339(&self) -> String;
+}
+
+/// A clock that always says the same instant, for tests and reproducible runs.
+pub struct FixedClock(pub String);
+
+impl Clock for FixedClock {
+    fn now_rfc3339(&self) -> String {
+        self.0.clone()
+    }
+}
