@@ -43,7 +43,19 @@ impl CountryCode {
 }
 
 fn is_assigned(code: &str) -> bool {
-    ASSIGNED_ALPHA2.split(' ').any(|c| c == code)
+    // The list is sorted with one separator between 2-letter codes: binary search by stride.
+    let table = ASSIGNED_ALPHA2.as_bytes();
+    let n = table.len().div_ceil(3);
+    let (mut lo, mut hi) = (0usize, n);
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        match table[mid * 3..mid * 3 + 2].cmp(code.as_bytes()) {
+            std::cmp::Ordering::Less => lo = mid + 1,
+            std::cmp::Ordering::Greater => hi = mid,
+            std::cmp::Ordering::Equal => return true,
+        }
+    }
+    false
 }
 
 impl fmt::Display for CountryCode {
@@ -131,6 +143,12 @@ mod tests {
         assert!(CountryCode::parse("KE").is_ok());
         assert!(CountryCode::parse("ke").unwrap_err().contains("upper case"));
         assert!(CountryCode::parse("SU").is_err());
+        for c in ASSIGNED_ALPHA2.split(' ') {
+            assert!(is_assigned(c), "{c}");
+        }
+        for c in ["AA", "ZZ", "AB", "ZX", "UK", "EU"] {
+            assert!(!is_assigned(c), "{c}");
+        }
         assert!(CountryCode::parse("KEN").is_err());
         assert!(CountryCode::parse("").is_err());
     }

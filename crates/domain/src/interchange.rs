@@ -153,15 +153,23 @@ impl Walk {
         match obj.get(field) {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => {
-                let p = path(prefix, field);
-                if s.trim().is_empty() {
-                    self.err(p, "must not be empty (leave the field out instead)");
+                // The path is only built for an error: this runs for every field of every record.
+                let p = || path(prefix, field);
+                // One pass over the characters: length and control characters.
+                let (mut chars, mut control, mut blank) = (0usize, false, true);
+                for c in s.chars() {
+                    chars += 1;
+                    control |= c.is_control() && c != '\n' && c != '\t';
+                    blank &= c.is_whitespace();
+                }
+                if blank {
+                    self.err(p(), "must not be empty (leave the field out instead)");
                     None
-                } else if s.chars().count() > max {
-                    self.err(p, format!("is longer than {max} characters"));
+                } else if chars > max {
+                    self.err(p(), format!("is longer than {max} characters"));
                     None
-                } else if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-                    self.err(p, "contains a control character");
+                } else if control {
+                    self.err(p(), "contains a control character");
                     None
                 } else {
                     Some(s.clone())
@@ -466,15 +474,25 @@ pub fn parse_line(line: &[u8]) -> Result<ParsedRecord, Vec<FieldError>> {
     }
 }
 
-/// Validates a JSON object as an interchange record.
+/// Validates a JSON object as an interchange record, keeping the object.
 pub fn parse_object(object: Map<String, Value>) -> Result<ParsedRecord, Vec<FieldError>> {
+    let (record, unknown_fields) = parse_record(&object)?;
+    Ok(ParsedRecord {
+        record,
+        object,
+        unknown_fields,
+    })
+}
+
+/// Validates a JSON object as an interchange record; returns it with its unknown fields.
+pub fn parse_record(object: &Map<String, Value>) -> Result<(Record, Vec<String>), Vec<FieldError>> {
     let mut w = Walk {
         errors: Vec::new(),
         unknown: Vec::new(),
     };
     let record = match object.get("record") {
-        Some(Value::String(s)) if s == "item" => parse_item(&mut w, &object).map(Record::Item),
-        Some(Value::String(s)) if s == "event" => parse_event(&mut w, &object).map(Record::Event),
+        Some(Value::String(s)) if s == "item" => parse_item(&mut w, object).map(Record::Item),
+        Some(Value::String(s)) if s == "event" => parse_event(&mut w, object).map(Record::Event),
         Some(Value::String(s)) => {
             w.err(
                 "record",
@@ -495,11 +513,7 @@ pub fn parse_object(object: Map<String, Value>) -> Result<ParsedRecord, Vec<Fiel
         }
     };
     match record {
-        Some(record) if w.errors.is_empty() => Ok(ParsedRecord {
-            record,
-            object,
-            unknown_fields: w.unknown,
-        }),
+        Some(record) if w.errors.is_empty() => Ok((record, w.unknown)),
         _ => {
             if w.errors.is_empty() {
                 w.err("", "invalid record");

@@ -5,7 +5,7 @@
 //! order, and the status and holder are folded over them. The store persists the result for
 //! fast reads, and `ledger verify` recomputes it from the ledger and compares.
 
-use crate::interchange::{apply_set, parse_object, FieldError};
+use crate::interchange::{apply_set, parse_record, FieldError};
 use crate::model::*;
 use serde_json::{Map, Value};
 
@@ -69,8 +69,8 @@ pub enum ProjectionError {
     WrongKind { seq: u64 },
 }
 
-fn parse_as(seq: u64, object: Map<String, Value>) -> Result<Record, ProjectionError> {
-    parse_object(object).map(|p| p.record).map_err(|errors| {
+fn parse_as(seq: u64, object: &Map<String, Value>) -> Result<Record, ProjectionError> {
+    parse_record(object).map(|(r, _)| r).map_err(|errors| {
         let FieldError { field, message } = errors.into_iter().next().unwrap_or(FieldError {
             field: String::new(),
             message: "invalid".into(),
@@ -81,6 +81,13 @@ fn parse_as(seq: u64, object: Map<String, Value>) -> Result<Record, ProjectionEr
             message,
         }
     })
+}
+
+fn parse_event(seq: u64, object: &Map<String, Value>) -> Result<Event, ProjectionError> {
+    match parse_as(seq, object)? {
+        Record::Event(e) => Ok(e),
+        Record::Item(_) => Err(ProjectionError::WrongKind { seq }),
+    }
 }
 
 /// The status an event leaves the item in, given the status before it.
@@ -130,52 +137,59 @@ pub fn project(
     item_object: &Map<String, Value>,
     events: &[StoredEvent],
 ) -> Result<Projection, ProjectionError> {
-    let mut events: Vec<&StoredEvent> = events.iter().collect();
-    events.sort_by_key(|e| e.seq);
+    let mut order: Vec<&StoredEvent> = events.iter().collect();
+    order.sort_by_key(|e| e.seq);
 
-    // Corrections apply in ledger order, to the object of their target.
+    // Each record is parsed once; corrections (rare) re-parse only their target.
+    struct Entry {
+        seq: u64,
+        object: Map<String, Value>,
+        event: Event,
+        void: bool,
+        corrected_by: Vec<u64>,
+    }
     let mut item_object = item_object.clone();
-    let mut entries: Vec<(StoredEvent, bool, Vec<u64>)> = Vec::with_capacity(events.len());
-    for stored in events {
-        let Record::Event(event) = parse_as(stored.seq, stored.object.clone())? else {
-            return Err(ProjectionError::WrongKind { seq: stored.seq });
-        };
+    let mut entries: Vec<Entry> = Vec::with_capacity(order.len());
+    for stored in order {
+        let event = parse_event(stored.seq, &stored.object)?;
         if let Some(c) = &event.correction {
             match &c.target {
                 CorrectionTarget::Item => apply_set(&mut item_object, &c.set),
                 target => {
-                    let found = entries.iter_mut().find(|(e, _, _)| match target {
+                    let found = entries.iter_mut().find(|e| match target {
                         CorrectionTarget::Event(id) => {
-                            e.object.get("id").and_then(Value::as_str) == Some(id.as_str())
+                            e.event.id.as_ref().map(|i| i.as_str()) == Some(id.as_str())
                         }
                         CorrectionTarget::LedgerIndex(i) => e.seq == *i,
                         CorrectionTarget::Item => false,
                     });
-                    if let Some((target, void, by)) = found {
-                        apply_set(&mut target.object, &c.set);
-                        *void |= c.void;
-                        by.push(stored.seq);
+                    if let Some(target) = found {
+                        if !c.set.is_empty() {
+                            apply_set(&mut target.object, &c.set);
+                            target.event = parse_event(target.seq, &target.object)?;
+                        }
+                        target.void |= c.void;
+                        target.corrected_by.push(stored.seq);
                     }
                 }
             }
         }
-        entries.push((stored.clone(), false, Vec::new()));
+        entries.push(Entry {
+            seq: stored.seq,
+            object: stored.object.clone(),
+            event,
+            void: false,
+            corrected_by: Vec::new(),
+        });
     }
-    let Record::Item(item) = parse_as(item_seq, item_object.clone())? else {
+    let Record::Item(item) = parse_as(item_seq, &item_object)? else {
         return Err(ProjectionError::WrongKind { seq: item_seq });
     };
-
-    let mut parsed = Vec::with_capacity(entries.len());
-    for (stored, void, corrected_by) in entries {
-        let Record::Event(event) = parse_as(stored.seq, stored.object.clone())? else {
-            return Err(ProjectionError::WrongKind { seq: stored.seq });
-        };
-        parsed.push((stored, event, void, corrected_by));
-    }
-    parsed.sort_by(|a, b| {
-        a.1.date
-            .chronological_cmp(&b.1.date)
-            .then(a.0.seq.cmp(&b.0.seq))
+    entries.sort_by(|a, b| {
+        a.event
+            .date
+            .chronological_cmp(&b.event.date)
+            .then(a.seq.cmp(&b.seq))
     });
 
     let mut status = Status::Recorded;
@@ -183,8 +197,15 @@ pub fn project(
     let mut last_legal: Option<(u64, Option<Actor>)> = None;
     let mut in_control = true;
     let mut diversion: Option<Diversion> = None;
-    let mut out = Vec::with_capacity(parsed.len());
-    for (stored, event, void, corrected_by) in parsed {
+    let mut out = Vec::with_capacity(entries.len());
+    for Entry {
+        seq,
+        object,
+        event,
+        void,
+        corrected_by,
+    } in entries
+    {
         if !void && event.event_type != EventType::Corrected {
             status = status_after(status, &event);
             holder = holder_after(holder, &event);
@@ -193,12 +214,12 @@ pub fn project(
                 in_control = true;
             }
             if t.is_legal_transfer() {
-                last_legal = Some((stored.seq, holder.clone()));
+                last_legal = Some((seq, holder.clone()));
             }
             if in_control && (t.is_control_loss() || t == EventType::Seized) {
                 in_control = false;
                 diversion = Some(Diversion {
-                    seq: stored.seq,
+                    seq,
                     event_type: t,
                     reported: t.is_control_loss(),
                     last_legal_holder: last_legal.as_ref().and_then(|(_, h)| h.clone()),
@@ -207,9 +228,9 @@ pub fn project(
             }
         }
         out.push(CustodyEntry {
-            seq: stored.seq,
+            seq,
             event,
-            object: stored.object,
+            object,
             void,
             corrected_by,
             status_after: status,

@@ -1,5 +1,7 @@
 //! RFC 8785 (JCS) examples.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
 use tracemark_ledger::canonical::{canonical_json, canonical_json_of};
 
 fn canon(json: &str) -> String {
@@ -75,4 +77,57 @@ fn nested_objects_and_structs() {
     })
     .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(bytes, br#"{"calibre":9,"serial":"A1"}"#);
+}
+
+mod against_reference_implementation {
+    //! Our writer must agree byte for byte with `serde_json_canonicalizer` on any value.
+    use proptest::prelude::*;
+    use serde_json::{Map, Number, Value};
+    use tracemark_ledger::canonical_json;
+
+    fn key() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-z_]{1,8}",
+            "\\PC{0,6}",
+            Just("\u{E000}x".to_string()),
+            Just("\u{1F600}".to_string()),
+            Just("\u{FFFD}".to_string()),
+            Just("é".to_string()),
+        ]
+    }
+
+    fn leaf() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|i| Value::Number(i.into())),
+            any::<u64>().prop_map(|u| Value::Number(u.into())),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(|f| Value::Number(Number::from_f64(f).unwrap())),
+            (-180.0f64..180.0).prop_map(|f| Value::Number(Number::from_f64(f).unwrap())),
+            "\\PC{0,12}".prop_map(Value::String),
+            "[\\x00-\\x1f\"\\\\/a\u{7f}]{0,8}".prop_map(Value::String),
+        ]
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        leaf().prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::vec((key(), inner), 0..6)
+                    .prop_map(|kv| Value::Object(kv.into_iter().collect::<Map<_, _>>())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn same_bytes_as_serde_json_canonicalizer(v in value()) {
+            let ours = canonical_json(&v).unwrap();
+            let reference = serde_json_canonicalizer::to_vec(&v).unwrap();
+            prop_assert_eq!(String::from_utf8_lossy(&ours), String::from_utf8_lossy(&reference));
+        }
+    }
 }

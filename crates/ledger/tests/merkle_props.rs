@@ -2,6 +2,8 @@
 //! incremental builder agrees with the batch root, and the tile scheme a
 //! store uses gives the same subtrees as hashing the leaves directly.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
 use std::collections::HashMap;
 
 use proptest::prelude::*;

@@ -2,6 +2,8 @@
 //! `tests/c2sp/` (see NOTICE.md there) and the known-answer example from the
 //! documentation of Go's `golang.org/x/mod/sumdb/note`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
 use std::path::Path;
 
 use tracemark_ledger::checkpoint::{open_checkpoint, sign_checkpoint, Checkpoint, CheckpointError};

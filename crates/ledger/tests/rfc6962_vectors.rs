@@ -3,6 +3,8 @@
 //! licence), plus proofs generated for every tree of 1..=70 leaves compared
 //! with a direct transcription of the RFC's recursive definitions.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
 use std::path::{Path, PathBuf};
 
 use base64::engine::general_purpose::STANDARD;

@@ -36,10 +36,39 @@ pub struct Envelope {
     pub record: Map<String, Value>,
 }
 
+/// The canonical bytes of a record object (RFC 8785).
+pub fn canonical_record(record: &Map<String, Value>) -> Result<Vec<u8>, EnvelopeError> {
+    Ok(tracemark_ledger::canonical::canonical_json_map(record))
+}
+
 pub fn digest(record: &Map<String, Value>) -> Result<Hash, EnvelopeError> {
-    let bytes = canonical_json(&Value::Object(record.clone()))
+    Ok(Sha256::digest(canonical_record(record)?).into())
+}
+
+/// The leaf bytes and the content digest of a record, canonicalizing it once.
+///
+/// JCS orders keys by code unit, and `record` < `recorded_at` < `recorded_by` < `v`, so the
+/// envelope is the record's canonical bytes with the other members appended in that order.
+pub fn encode_with_digest(
+    record: &Map<String, Value>,
+    recorded_at: &str,
+    recorded_by: &str,
+) -> Result<(Vec<u8>, Hash), EnvelopeError> {
+    let canon = canonical_record(record)?;
+    let digest: Hash = Sha256::digest(&canon).into();
+    let at = canonical_json(&Value::from(recorded_at))
         .map_err(|e| EnvelopeError::Canonical(e.to_string()))?;
-    Ok(Sha256::digest(&bytes).into())
+    let by = canonical_json(&Value::from(recorded_by))
+        .map_err(|e| EnvelopeError::Canonical(e.to_string()))?;
+    let mut out = Vec::with_capacity(canon.len() + at.len() + by.len() + 48);
+    out.extend_from_slice(b"{\"record\":");
+    out.extend_from_slice(&canon);
+    out.extend_from_slice(b",\"recorded_at\":");
+    out.extend_from_slice(&at);
+    out.extend_from_slice(b",\"recorded_by\":");
+    out.extend_from_slice(&by);
+    out.extend_from_slice(format!(",\"v\":{LEAF_VERSION}}}").as_bytes());
+    Ok((out, digest))
 }
 
 pub fn encode(
@@ -47,12 +76,7 @@ pub fn encode(
     recorded_at: &str,
     recorded_by: &str,
 ) -> Result<Vec<u8>, EnvelopeError> {
-    let mut env = Map::new();
-    env.insert("v".into(), Value::from(LEAF_VERSION));
-    env.insert("recorded_at".into(), Value::from(recorded_at));
-    env.insert("recorded_by".into(), Value::from(recorded_by));
-    env.insert("record".into(), Value::Object(record.clone()));
-    canonical_json(&Value::Object(env)).map_err(|e| EnvelopeError::Canonical(e.to_string()))
+    encode_with_digest(record, recorded_at, recorded_by).map(|(bytes, _)| bytes)
 }
 
 /// Decodes a leaf. With `strict`, also checks the bytes are exactly the canonical form.
@@ -95,12 +119,22 @@ mod tests {
 
     #[test]
     fn leaf_bytes_are_canonical_and_round_trip() {
-        let Value::Object(rec) = serde_json::json!({"record":"item","key":"K","kind":"other","z":1,"a":"é"}) else { panic!() };
+        let Value::Object(rec) =
+            serde_json::json!({"record":"item","key":"K","kind":"other","z":1,"a":"é"})
+        else {
+            panic!()
+        };
         let bytes = encode(&rec, "2026-01-01T00:00:00Z", "cli:test").unwrap();
         assert_eq!(
             std::str::from_utf8(&bytes).unwrap(),
             r#"{"record":{"a":"é","key":"K","kind":"other","record":"item","z":1},"recorded_at":"2026-01-01T00:00:00Z","recorded_by":"cli:test","v":1}"#
         );
+        let mut full = Map::new();
+        full.insert("v".into(), Value::from(1));
+        full.insert("recorded_at".into(), Value::from("2026-01-01T00:00:00Z"));
+        full.insert("recorded_by".into(), Value::from("cli:test"));
+        full.insert("record".into(), Value::Object(rec.clone()));
+        assert_eq!(bytes, canonical_json(&Value::Object(full)).unwrap());
         let env = decode(&bytes, true).unwrap();
         assert_eq!(env.record, rec);
         assert!(decode(b"{\"v\":1 }", true).is_err());

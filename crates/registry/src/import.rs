@@ -26,13 +26,15 @@ use tracemark_domain::projection::{project, StoredEvent};
 use tracemark_ledger::merkle::Hash;
 use tracemark_ledger::sign_checkpoint;
 use tracemark_store::{
-    Batch, EventRow, ItemAttrs, ItemState, MarkingRow, NewProjection, NewRecord, Store,
-    StoreError,
+    Batch, EventRow, ItemAttrs, ItemState, MarkingRow, NewProjection, NewRecord, Store, StoreError,
 };
 
 /// Records per transaction. Large enough that fsync and signing are amortised, small
 /// enough that a killed import loses little work.
 pub const DEFAULT_BATCH_RECORDS: usize = 50_000;
+
+/// Warnings listed one by one in a report; the rest are counted. Errors are never capped.
+pub const MAX_WARNINGS: usize = 100;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
@@ -74,7 +76,9 @@ pub struct ImportReport {
     pub rejected: u64,
     pub duplicates: u64,
     pub errors: Vec<LineError>,
+    /// The first [`MAX_WARNINGS`] warnings (unknown fields kept as given).
     pub warnings: Vec<LineError>,
+    pub warnings_total: u64,
     /// Whether anything was written.
     pub committed: bool,
     /// Ledger size after the import.
@@ -126,7 +130,9 @@ impl Validation<'_> {
                         .transpose()
                         .map_err(ImportError::Damaged)?,
                     event_type: tracemark_domain::model::EventType::parse(&e.event_type)
-                        .ok_or_else(|| ImportError::Damaged(format!("event type {}", e.event_type)))?,
+                        .ok_or_else(|| {
+                            ImportError::Damaged(format!("event type {}", e.event_type))
+                        })?,
                     start: e.date_start,
                     end: e.date_end,
                     void: e.void,
@@ -216,7 +222,10 @@ impl Validation<'_> {
         if !self.exists(event.item.as_str())? {
             return Ok(Err(err(
                 "item",
-                format!("no item '{}' in the store or earlier in the file", event.item),
+                format!(
+                    "no item '{}' in the store or earlier in the file",
+                    event.item
+                ),
             )));
         }
         match &event.id {
@@ -225,8 +234,15 @@ impl Validation<'_> {
                     if *d == digest {
                         return Ok(Ok(Verdict::Duplicate));
                     }
-                    let where_ = if *f == file { format!("line {l}") } else { format!("line {l} of an earlier file") };
-                    return Ok(Err(err("id", format!("'{id}' is already used by a different event ({where_})"))));
+                    let where_ = if *f == file {
+                        format!("line {l}")
+                    } else {
+                        format!("line {l} of an earlier file")
+                    };
+                    return Ok(Err(err(
+                        "id",
+                        format!("'{id}' is already used by a different event ({where_})"),
+                    )));
                 }
                 if let Some(row) = self.store.event_by_id(id.as_str())? {
                     if row.digest == digest {
@@ -234,7 +250,10 @@ impl Validation<'_> {
                     }
                     return Ok(Err(err(
                         "id",
-                        format!("'{id}' is already used by a different event (ledger #{})", row.seq),
+                        format!(
+                            "'{id}' is already used by a different event (ledger #{})",
+                            row.seq
+                        ),
                     )));
                 }
             }
@@ -249,7 +268,10 @@ impl Validation<'_> {
         for (field, key) in [("part", &event.part), ("removed_part", &event.removed_part)] {
             if let Some(key) = key {
                 if !self.exists(key.as_str())? {
-                    return Ok(Err(err(field, format!("no item '{key}' in the store or earlier in the file"))));
+                    return Ok(Err(err(
+                        field,
+                        format!("no item '{key}' in the store or earlier in the file"),
+                    )));
                 }
             }
         }
@@ -262,7 +284,8 @@ impl Validation<'_> {
         }
         match &event.id {
             Some(id) => {
-                self.event_ids.insert(id.as_str().to_owned(), (digest, file, line));
+                self.event_ids
+                    .insert(id.as_str().to_owned(), (digest, file, line));
             }
             None => {
                 self.event_digests.insert(digest);
@@ -275,7 +298,10 @@ impl Validation<'_> {
 
 fn open(path: &Path) -> Result<Lines<BufReader<File>>, ImportError> {
     let f = File::open(path).map_err(|e| ImportError::Read(path.display().to_string(), e))?;
-    Ok(Lines::new(BufReader::with_capacity(1 << 20, f), MAX_LINE_BYTES))
+    Ok(Lines::new(
+        BufReader::with_capacity(1 << 20, f),
+        MAX_LINE_BYTES,
+    ))
 }
 
 /// Imports `files` as one unit. Returns the report; `report.errors` non-empty means rejected
@@ -312,7 +338,10 @@ pub fn import(
             let name = path.display().to_string();
             let mut lines = open(path)?;
             let mut n = 0usize;
-            while let Some(line) = lines.next_line().map_err(|e| ImportError::Read(name.clone(), e))? {
+            while let Some(line) = lines
+                .next_line()
+                .map_err(|e| ImportError::Read(name.clone(), e))?
+            {
                 n += 1;
                 let outcome = match &line {
                     Line::TooLong(len) => Err(vec![err(
@@ -323,6 +352,10 @@ pub fn import(
                     Line::Text(t) => match parse_line(t) {
                         Ok(p) => {
                             for u in &p.unknown_fields {
+                                report.warnings_total += 1;
+                                if report.warnings.len() >= MAX_WARNINGS {
+                                    continue;
+                                }
                                 report.warnings.push(LineError {
                                     file: name.clone(),
                                     line: n,
@@ -398,7 +431,10 @@ fn commit_accepted(
         let mut lines = open(path)?;
         let mut n = 0u32;
         while wanted.peek().is_some() {
-            let Some(line) = lines.next_line().map_err(|e| ImportError::Read(name.clone(), e))? else {
+            let Some(line) = lines
+                .next_line()
+                .map_err(|e| ImportError::Read(name.clone(), e))?
+            else {
                 return Err(ImportError::Changed(name, n as usize));
             };
             n += 1;
@@ -409,7 +445,8 @@ fn commit_accepted(
             let Line::Text(text) = line else {
                 return Err(ImportError::Changed(name, n as usize));
             };
-            let parsed = parse_line(&text).map_err(|_| ImportError::Changed(name.clone(), n as usize))?;
+            let parsed =
+                parse_line(&text).map_err(|_| ImportError::Changed(name.clone(), n as usize))?;
             batch.add(node, parsed.record, parsed.object, &opts.recorded_by)?;
             if batch.records.len() >= opts.batch_records.max(1) {
                 let next = batch.commit(node)?;
@@ -548,8 +585,7 @@ impl BatchBuilder {
         recorded_by: &str,
     ) -> Result<(), ImportError> {
         let seq = self.next_seq();
-        let data = envelope::encode(&object, &self.recorded_at, recorded_by)?;
-        let digest = envelope::digest(&object)?;
+        let (data, digest) = envelope::encode_with_digest(&object, &self.recorded_at, recorded_by)?;
         match record {
             Record::Item(item) => {
                 let key = item.key.as_str().to_owned();
@@ -606,7 +642,9 @@ impl BatchBuilder {
     fn commit(mut self, node: &mut Node) -> Result<u64, ImportError> {
         let mut updates = tracemark_store::ProjectionUpdates::default();
         for key in &self.order {
-            let Some(t) = self.touched.get(key) else { continue };
+            let Some(t) = self.touched.get(key) else {
+                continue;
+            };
             let p = project(t.id, &t.object, &t.events)
                 .map_err(|e| ImportError::Damaged(e.to_string()))?;
             let state = ItemState {
@@ -615,7 +653,10 @@ impl BatchBuilder {
             };
             match t.declared_in_batch {
                 Some(i) => {
-                    if let NewProjection::Item { state: s, attrs, .. } = &mut self.records[i].projection {
+                    if let NewProjection::Item {
+                        state: s, attrs, ..
+                    } = &mut self.records[i].projection
+                    {
                         *s = state;
                         if t.corrected {
                             *attrs = attrs_of(&p.item);

@@ -16,7 +16,9 @@ const LOCK_FILE: &str = "writer.lock";
 pub enum NodeError {
     #[error("invalid state code: {0}")]
     State(String),
-    #[error("invalid node name '{0}': use letters, digits, '.', '-', '_' and '/', no spaces or '+'")]
+    #[error(
+        "invalid node name '{0}': use letters, digits, '.', '-', '_' and '/', no spaces or '+'"
+    )]
     Name(String),
     #[error(transparent)]
     Store(#[from] StoreError),

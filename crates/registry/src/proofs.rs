@@ -89,7 +89,10 @@ pub fn inclusion(node: &Node, index: u64, size: Option<u64>) -> Result<Inclusion
 pub fn consistency(node: &Node, size1: u64, size2: u64) -> Result<ConsistencyProof, ProofError> {
     let ledger = node.store.ledger_size()?;
     if size2 > ledger {
-        return Err(ProofError::TooLarge { size: size2, ledger });
+        return Err(ProofError::TooLarge {
+            size: size2,
+            ledger,
+        });
     }
     if size1 > size2 {
         return Err(ProofError::Invalid(format!(

@@ -10,9 +10,10 @@
 use crate::envelope;
 use crate::import::{actor_json, attrs_of};
 use crate::node::Node;
+use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::HashMap;
-use tracemark_domain::interchange::parse_object;
+use tracemark_domain::interchange::parse_record;
 use tracemark_domain::model::Record;
 use tracemark_domain::projection::{project, StoredEvent};
 use tracemark_ledger::merkle::{leaf_hash, CompactRange, Hash, TileNode};
@@ -42,12 +43,6 @@ pub struct VerifyReport {
     pub error: Option<String>,
     /// With `--against`: the external checkpoint's size, if it was checked.
     pub against_size: Option<u64>,
-}
-
-struct ItemRecords {
-    seq: u64,
-    object: serde_json::Map<String, serde_json::Value>,
-    events: Vec<StoredEvent>,
 }
 
 fn b64(h: &Hash) -> String {
@@ -98,9 +93,17 @@ fn run(node: &Node, against: Option<&str>, report: &mut VerifyReport) -> Result<
         let opened = check_note(&cp.note, &verifier, &node.info.origin)
             .map_err(|m| Failure::Disagree(format!("checkpoint at size {}: {m}", cp.size)))?;
         if opened.size != cp.size || opened.root != cp.root {
-            disagree!("checkpoint at size {}: the signed note says size {} and another root", cp.size, opened.size);
+            disagree!(
+                "checkpoint at size {}: the signed note says size {} and another root",
+                cp.size,
+                opened.size
+            );
         }
-        wanted.push((cp.size, cp.root, format!("stored checkpoint at size {}", cp.size)));
+        wanted.push((
+            cp.size,
+            cp.root,
+            format!("stored checkpoint at size {}", cp.size),
+        ));
     }
     report.checkpoints = stored.len() as u64;
     if let Some(text) = against {
@@ -110,10 +113,17 @@ fn run(node: &Node, against: Option<&str>, report: &mut VerifyReport) -> Result<
             disagree!("--against checkpoint has size {} but the ledger has only {size} records: records were removed", cp.size);
         }
         report.against_size = Some(cp.size);
-        wanted.push((cp.size, cp.root, format!("--against checkpoint at size {}", cp.size)));
+        wanted.push((
+            cp.size,
+            cp.root,
+            format!("--against checkpoint at size {}", cp.size),
+        ));
     }
     match stored.last() {
-        Some(last) if last.size != size => disagree!("the ledger has {size} records but the latest checkpoint covers {}", last.size),
+        Some(last) if last.size != size => disagree!(
+            "the ledger has {size} records but the latest checkpoint covers {}",
+            last.size
+        ),
         None if size > 0 => disagree!("the ledger has {size} records and no checkpoint"),
         _ => {}
     }
@@ -122,7 +132,10 @@ fn run(node: &Node, against: Option<&str>, report: &mut VerifyReport) -> Result<
     // One pass over the leaves.
     let mut tree = CompactRange::new();
     let mut tiles: Vec<TileNode> = Vec::new();
-    let mut items: HashMap<String, ItemRecords> = HashMap::new();
+    // Only indexes are kept from the scan (not the records), so memory stays near
+    // 100 bytes per item and 16 per event whatever the size of the records.
+    let mut items: HashMap<String, u64> = HashMap::new();
+    let mut event_items: Vec<(u64, u64)> = Vec::new();
     let mut next_check = 0usize;
     let mut check_roots = |tree: &CompactRange| -> Result<(), Failure> {
         while let Some((s, root, what)) = wanted.get(next_check) {
@@ -137,59 +150,52 @@ fn run(node: &Node, against: Option<&str>, report: &mut VerifyReport) -> Result<
         Ok(())
     };
     check_roots(&tree)?;
+    // Leaves are read in chunks; hashing, decoding and validating a chunk runs on every core,
+    // then the results are folded into the tree in index order.
+    const CHUNK: u64 = 16_384;
     let mut expected_index = 0u64;
-    let mut failure: Option<Failure> = None;
-    store.scan_leaves(0, size, &mut |leaf| {
-        let mut step = || -> Result<(), Failure> {
-            if leaf.index != expected_index {
+    let mut from = 0u64;
+    while from < size {
+        let to = (from + CHUNK).min(size);
+        let mut leaves = Vec::with_capacity((to - from) as usize);
+        store.scan_leaves(from, to, &mut |leaf| {
+            leaves.push(leaf);
+            Ok(())
+        })?;
+        let checked: Vec<(u64, Hash, Hash, Result<Declared, String>)> = leaves
+            .into_par_iter()
+            .map(|leaf| {
+                let h = leaf_hash(&leaf.data);
+                (leaf.index, h, leaf.leaf_hash, check_leaf(&leaf.data))
+            })
+            .collect();
+        for (index, h, stored_hash, outcome) in checked {
+            if index != expected_index {
                 disagree!("ledger index {expected_index} is missing");
             }
             expected_index += 1;
-            let h = leaf_hash(&leaf.data);
-            if h != leaf.leaf_hash {
-                disagree!("record #{}: its stored leaf hash does not match its bytes", leaf.index);
+            if h != stored_hash {
+                disagree!("record #{index}: its stored leaf hash does not match its bytes");
             }
             for t in tree.push(h) {
                 tiles.push(t);
             }
             check_roots(&tree)?;
-            let env = envelope::decode(&leaf.data, true)
-                .map_err(|e| Failure::Disagree(format!("record #{}: {e}", leaf.index)))?;
-            let parsed = parse_object(env.record.clone()).map_err(|errors| {
-                Failure::Disagree(format!(
-                    "record #{} is not a valid record: {}: {}",
-                    leaf.index,
-                    errors.first().map(|e| e.field.as_str()).unwrap_or(""),
-                    errors.first().map(|e| e.message.as_str()).unwrap_or("")
-                ))
-            })?;
-            match parsed.record {
-                Record::Item(item) => {
-                    let key = item.key.as_str().to_owned();
-                    if items.contains_key(&key) {
-                        disagree!("record #{}: item '{key}' is declared twice", leaf.index);
+            match outcome.map_err(|m| Failure::Disagree(format!("record #{index}: {m}")))? {
+                Declared::Item(key) => {
+                    if items.insert(key, index).is_some() {
+                        disagree!("record #{index}: the item is declared twice");
                     }
-                    items.insert(key, ItemRecords { seq: leaf.index, object: env.record, events: Vec::new() });
                 }
-                Record::Event(event) => match items.get_mut(event.item.as_str()) {
-                    Some(i) => i.events.push(StoredEvent { seq: leaf.index, object: env.record }),
-                    None => disagree!("record #{}: event for item '{}' declared nowhere before it", leaf.index, event.item),
+                Declared::Event(item) => match items.get(&item) {
+                    Some(i) => event_items.push((*i, index)),
+                    None => disagree!(
+                        "record #{index}: event for item '{item}' declared nowhere before it"
+                    ),
                 },
             }
-            Ok(())
-        };
-        if let Err(f) = step() {
-            failure = Some(f);
-            return Err(StoreError::Corrupt(String::new()));
         }
-        Ok(())
-    })
-    .or_else(|e| match (&failure, e) {
-        (Some(_), _) => Ok(()),
-        (None, e) => Err(e),
-    })?;
-    if let Some(f) = failure {
-        return Err(f);
+        from = to;
     }
     if expected_index != size {
         disagree!("the ledger should have {size} records but has {expected_index}");
@@ -218,85 +224,222 @@ fn run(node: &Node, against: Option<&str>, report: &mut VerifyReport) -> Result<
         return Err(Failure::Disagree(m));
     }
     if stored_tiles != tiles.len() {
-        disagree!("{} Merkle nodes are stored, {} recomputed", stored_tiles, tiles.len());
+        disagree!(
+            "{} Merkle nodes are stored, {} recomputed",
+            stored_tiles,
+            tiles.len()
+        );
     }
 
-    // Projections.
+    // Projections: walk the items in id order beside the events grouped by item, load each
+    // item's records by index and compare the stored projection with a recomputed one.
+    event_items.sort_unstable();
+    let recorded_events = event_items.len() as u64;
+    let mut next_event = 0usize;
     let mut seen = 0u64;
     let mut events = 0u64;
     let mut proj_failure: Option<String> = None;
+    let load = |seq: u64| -> Result<serde_json::Map<String, serde_json::Value>, String> {
+        let leaf = store
+            .leaf(seq)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("record #{seq} vanished during verification"))?;
+        envelope::decode(&leaf.data, false)
+            .map(|e| e.record)
+            .map_err(|e| e.to_string())
+    };
+    // Items are loaded in chunks (store reads are sequential), then projected and compared
+    // on every core.
+    let mut pending: Vec<Loaded> = Vec::new();
+    let flush = |pending: &mut Vec<Loaded>, events: &mut u64| -> Result<(), String> {
+        let results: Vec<Result<u64, String>> = pending.par_iter().map(check_item).collect();
+        pending.clear();
+        for r in results {
+            *events += r?;
+        }
+        Ok(())
+    };
     store.scan_items(&mut |row| {
         if proj_failure.is_some() {
             return Ok(());
         }
         seen += 1;
-        let Some(rec) = items.get(&row.key) else {
-            proj_failure = Some(format!("projection has item '{}' which no record declares", row.key));
-            return Ok(());
-        };
-        let result = (|| -> Result<(), String> {
-            if rec.seq != row.id {
-                return Err(format!("item '{}': projection id {} but declared at #{}", row.key, row.id, rec.seq));
+        let loaded = (|| -> Result<Loaded, String> {
+            if items.get(&row.key) != Some(&row.id) {
+                return Err(format!(
+                    "projection has item '{}' at id {} which no record declares there",
+                    row.key, row.id
+                ));
             }
-            let p = project(rec.seq, &rec.object, &rec.events).map_err(|e| e.to_string())?;
-            let digest = envelope::digest(&rec.object).map_err(|e| e.to_string())?;
-            if digest != row.digest || p.item.kind.as_str() != row.kind {
-                return Err(format!("item '{}': projection differs from its declaration", row.key));
-            }
-            if p.status.as_str() != row.state.status {
-                return Err(format!("item '{}': projection says status {}, the records give {}", row.key, row.state.status, p.status));
-            }
-            let holder = p.holder.as_ref().map(|h| actor_json(h).to_string());
-            if holder != row.state.holder {
-                return Err(format!("item '{}': projected holder differs from the records", row.key));
-            }
-            if attrs_of(&p.item) != row.attrs {
-                return Err(format!("item '{}': projected attributes or markings differ from the records", row.key));
+            let object = load(row.id)?;
+            let mut stored = Vec::new();
+            while let Some((item, seq)) = event_items.get(next_event) {
+                if *item < row.id {
+                    return Err(format!(
+                        "record #{seq} is an event of item #{item}, which has no projection"
+                    ));
+                }
+                if *item > row.id {
+                    break;
+                }
+                stored.push(StoredEvent {
+                    seq: *seq,
+                    object: load(*seq)?,
+                });
+                next_event += 1;
             }
             let stored_events = store.item_events(row.id).map_err(|e| e.to_string())?;
-            if stored_events.len() != p.events.len() {
-                return Err(format!("item '{}': {} events projected, {} recorded", row.key, stored_events.len(), p.events.len()));
-            }
-            for s in &stored_events {
-                let Some(e) = p.events.iter().find(|e| e.seq == s.seq) else {
-                    return Err(format!("item '{}': projected event #{} is not a record of the item", row.key, s.seq));
-                };
-                if s.event_type != e.event.event_type.as_str()
-                    || s.date != e.event.date.as_str()
-                    || s.date_start != e.event.date.start()
-                    || s.void != e.void
-                    || s.event_id.as_deref() != e.event.id.as_ref().map(|i| i.as_str())
-                {
-                    return Err(format!("item '{}': projected event #{} differs from the record", row.key, s.seq));
+            Ok(Loaded {
+                row,
+                object,
+                records: stored,
+                stored_events,
+            })
+        })();
+        match loaded {
+            Ok(l) => {
+                pending.push(l);
+                if pending.len() >= 4096 {
+                    if let Err(m) = flush(&mut pending, &mut events) {
+                        proj_failure = Some(m);
+                    }
                 }
             }
-            events += stored_events.len() as u64;
-            Ok(())
-        })();
-        if let Err(m) = result {
-            proj_failure = Some(m);
+            Err(m) => proj_failure = Some(m),
         }
         Ok(())
     })?;
+    if proj_failure.is_none() {
+        if let Err(m) = flush(&mut pending, &mut events) {
+            proj_failure = Some(m);
+        }
+    }
     if let Some(m) = proj_failure {
         return Err(Failure::Disagree(m));
     }
     if seen != items.len() as u64 {
-        disagree!("the records declare {} items but the projection has {seen}", items.len());
+        disagree!(
+            "the records declare {} items but the projection has {seen}",
+            items.len()
+        );
     }
-    let recorded_events: u64 = items.values().map(|i| i.events.len() as u64).sum();
     if store.event_count()? != recorded_events {
-        disagree!("the records hold {recorded_events} events but the projection has {}", store.event_count()?);
+        disagree!(
+            "the records hold {recorded_events} events but the projection has {}",
+            store.event_count()?
+        );
     }
     report.items = seen;
     report.events = events;
     Ok(())
 }
 
+/// What a leaf declares, for the cross-record checks.
+enum Declared {
+    Item(String),
+    Event(String),
+}
+
+/// Checks one leaf's bytes: a canonical version-1 envelope holding a valid record.
+fn check_leaf(data: &[u8]) -> Result<Declared, String> {
+    let env = envelope::decode(data, true).map_err(|e| e.to_string())?;
+    let (record, _) = parse_record(&env.record).map_err(|errors| {
+        format!(
+            "not a valid record: {}: {}",
+            errors.first().map(|e| e.field.as_str()).unwrap_or(""),
+            errors.first().map(|e| e.message.as_str()).unwrap_or("")
+        )
+    })?;
+    Ok(match record {
+        Record::Item(item) => Declared::Item(item.key.as_str().to_owned()),
+        Record::Event(event) => Declared::Event(event.item.as_str().to_owned()),
+    })
+}
+
+/// An item's projection row with the records it must be derived from.
+struct Loaded {
+    row: tracemark_store::ItemRow,
+    object: serde_json::Map<String, serde_json::Value>,
+    records: Vec<StoredEvent>,
+    stored_events: Vec<tracemark_store::EventRow>,
+}
+
+/// Recomputes one item's projection and compares; returns its number of events.
+fn check_item(l: &Loaded) -> Result<u64, String> {
+    let row = &l.row;
+    let p = project(row.id, &l.object, &l.records).map_err(|e| e.to_string())?;
+    let digest = envelope::digest(&l.object).map_err(|e| e.to_string())?;
+    if digest != row.digest || p.item.kind.as_str() != row.kind {
+        return Err(format!(
+            "item '{}': projection differs from its declaration",
+            row.key
+        ));
+    }
+    if p.status.as_str() != row.state.status {
+        return Err(format!(
+            "item '{}': projection says status {}, the records give {}",
+            row.key, row.state.status, p.status
+        ));
+    }
+    let holder = p.holder.as_ref().map(|h| actor_json(h).to_string());
+    if holder != row.state.holder {
+        return Err(format!(
+            "item '{}': projected holder differs from the records",
+            row.key
+        ));
+    }
+    if attrs_of(&p.item) != row.attrs {
+        return Err(format!(
+            "item '{}': projected attributes or markings differ from the records",
+            row.key
+        ));
+    }
+    if l.stored_events.len() != p.events.len() {
+        return Err(format!(
+            "item '{}': {} events projected, {} recorded",
+            row.key,
+            l.stored_events.len(),
+            p.events.len()
+        ));
+    }
+    for s in &l.stored_events {
+        let Some(e) = p.events.iter().find(|e| e.seq == s.seq) else {
+            return Err(format!(
+                "item '{}': projected event #{} is not a record of the item",
+                row.key, s.seq
+            ));
+        };
+        let record = l
+            .records
+            .iter()
+            .find(|r| r.seq == s.seq)
+            .ok_or("missing record")?;
+        let digest = envelope::digest(&record.object).map_err(|e| e.to_string())?;
+        if s.event_type != e.event.event_type.as_str()
+            || s.date != e.event.date.as_str()
+            || s.date_start != e.event.date.start()
+            || s.date_end != e.event.date.end()
+            || s.void != e.void
+            || s.digest != digest
+            || s.event_id.as_deref() != e.event.id.as_ref().map(|i| i.as_str())
+        {
+            return Err(format!(
+                "item '{}': projected event #{} differs from the record",
+                row.key, s.seq
+            ));
+        }
+    }
+    Ok(l.stored_events.len() as u64)
+}
+
 fn check_note(note: &str, verifier: &NoteVerifier, origin: &str) -> Result<Checkpoint, String> {
-    let cp = open_checkpoint(note, verifier).map_err(|e| format!("signature does not verify with this node's key ({e})"))?;
+    let cp = open_checkpoint(note, verifier)
+        .map_err(|e| format!("signature does not verify with this node's key ({e})"))?;
     if cp.origin != origin {
-        return Err(format!("origin '{}' is not this log ('{origin}')", cp.origin));
+        return Err(format!(
+            "origin '{}' is not this log ('{origin}')",
+            cp.origin
+        ));
     }
     Ok(cp)
 }

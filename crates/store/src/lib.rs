@@ -24,9 +24,13 @@ pub enum StoreError {
     NotInitialised(String),
     #[error("a store already exists at {0}; refusing to overwrite it")]
     AlreadyExists(String),
-    #[error("the store was changed by another writer (expected ledger size {expected}, found {found})")]
+    #[error(
+        "the store was changed by another writer (expected ledger size {expected}, found {found})"
+    )]
     Conflict { expected: u64, found: u64 },
-    #[error("the store's schema version {found} is newer than this program supports ({supported})")]
+    #[error(
+        "the store's schema version {found} is newer than this program supports ({supported})"
+    )]
     TooNew { found: i64, supported: i64 },
     #[error("store is damaged: {0}")]
     Corrupt(String),

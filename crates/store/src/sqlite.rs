@@ -97,6 +97,18 @@ fn hash_from(v: Vec<u8>) -> Result<Hash> {
         .map_err(|v: Vec<u8>| StoreError::Corrupt(format!("a stored hash has {} bytes", v.len())))
 }
 
+/// Reads a column holding bytes. Accepts TEXT as well as BLOB: a row edited by hand may have
+/// changed storage class, and verification must report the edit, not fail to read it.
+fn bytes_at(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Vec<u8>> {
+    use rusqlite::types::ValueRef;
+    match r.get_ref(i)? {
+        ValueRef::Blob(b) | ValueRef::Text(b) => Ok(b.to_vec()),
+        ValueRef::Null => Ok(Vec::new()),
+        ValueRef::Integer(n) => Ok(n.to_string().into_bytes()),
+        ValueRef::Real(f) => Ok(f.to_string().into_bytes()),
+    }
+}
+
 fn configure(conn: &Connection) -> Result<()> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     // Acknowledged means on disk: fsync at every commit, WAL included.
@@ -273,7 +285,14 @@ fn insert_markings(tx: &rusqlite::Transaction<'_>, id: u64, markings: &[MarkingR
         "INSERT INTO markings (item_id, pos, kind, text, component, legibility) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
     for (pos, m) in markings.iter().enumerate() {
-        st.execute(params![id as i64, pos as i64, m.kind, m.text, m.component, m.legibility])?;
+        st.execute(params![
+            id as i64,
+            pos as i64,
+            m.kind,
+            m.text,
+            m.component,
+            m.legibility
+        ])?;
     }
     Ok(())
 }
@@ -290,9 +309,9 @@ impl Store for SqliteStore {
     }
 
     fn ledger_size(&self) -> Result<u64> {
-        let size: i64 = self
-            .conn
-            .query_row("SELECT size FROM tree_state WHERE id = 0", [], |r| r.get(0))?;
+        let size: i64 =
+            self.conn
+                .query_row("SELECT size FROM tree_state WHERE id = 0", [], |r| r.get(0))?;
         Ok(size as u64)
     }
 
@@ -301,9 +320,7 @@ impl Store for SqliteStore {
             .conn
             .prepare_cached("SELECT data, leaf_hash FROM ledger WHERE idx = ?1")?;
         let row = st
-            .query_row([index as i64], |r| {
-                Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?))
-            })
+            .query_row([index as i64], |r| Ok((bytes_at(r, 0)?, bytes_at(r, 1)?)))
             .optional()?;
         match row {
             Some((data, h)) => Ok(Some(LeafRow {
@@ -328,8 +345,8 @@ impl Store for SqliteStore {
         while let Some(r) = rows.next()? {
             f(LeafRow {
                 index: r.get::<_, i64>(0)? as u64,
-                data: r.get(1)?,
-                leaf_hash: hash_from(r.get(2)?)?,
+                data: bytes_at(r, 1)?,
+                leaf_hash: hash_from(bytes_at(r, 2)?)?,
             })?;
         }
         Ok(())
@@ -382,7 +399,11 @@ impl Store for SqliteStore {
             .conn
             .prepare("SELECT size, root, note FROM checkpoints ORDER BY size")?;
         let rows = st.query_map([], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, String>(2)?))
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get::<_, String>(2)?,
+            ))
         })?;
         let mut out = Vec::new();
         for row in rows {
@@ -402,7 +423,13 @@ impl Store for SqliteStore {
             .query_row(
                 "SELECT size, root, note FROM checkpoints ORDER BY size DESC LIMIT 1",
                 [],
-                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, String>(2)?)),
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, Vec<u8>>(1)?,
+                        r.get::<_, String>(2)?,
+                    ))
+                },
             )
             .optional()?;
         match row {
@@ -502,11 +529,10 @@ impl Store for SqliteStore {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let (size, peaks): (i64, Vec<u8>) = tx.query_row(
-            "SELECT size, peaks FROM tree_state WHERE id = 0",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
+        let (size, peaks): (i64, Vec<u8>) =
+            tx.query_row("SELECT size, peaks FROM tree_state WHERE id = 0", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
         let size = size as u64;
         if size != batch.first_index {
             return Err(StoreError::Conflict {
@@ -658,10 +684,15 @@ mod tests {
             }],
             updates: ProjectionUpdates::default(),
         };
-        let cp = s.commit(batch.clone(), &|n, _| Ok(format!("note {n}"))).unwrap();
+        let cp = s
+            .commit(batch.clone(), &|n, _| Ok(format!("note {n}")))
+            .unwrap();
         assert_eq!(cp.size, 1);
         assert_eq!(cp.root, leaf_hash(b"{}"));
-        assert!(s.conn.execute("UPDATE ledger SET data = x'00'", []).is_err());
+        assert!(s
+            .conn
+            .execute("UPDATE ledger SET data = x'00'", [])
+            .is_err());
         assert!(s.conn.execute("DELETE FROM ledger", []).is_err());
         assert!(s.conn.execute("DELETE FROM checkpoints", []).is_err());
         // A stale batch is refused rather than appended twice.

@@ -77,7 +77,7 @@ impl SubtreeSource for MemoryTree {
     type Error = MemoryTreeError;
 
     fn perfect_subtree(&self, start: u64, size: u64) -> Result<Hash, MemoryTreeError> {
-        if !size.is_power_of_two() || start % size != 0 {
+        if !size.is_power_of_two() || !start.is_multiple_of(size) {
             return Err(MemoryTreeError::NotPerfect { start, size });
         }
         let len = self.size();

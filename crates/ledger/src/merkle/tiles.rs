@@ -50,7 +50,7 @@ pub fn subtree_from_tiles<E, F>(start: u64, size: u64, mut fetch: F) -> Result<H
 where
     F: FnMut(u8, u64, u64) -> Result<Vec<Hash>, E>,
 {
-    if !size.is_power_of_two() || start % size != 0 {
+    if !size.is_power_of_two() || !start.is_multiple_of(size) {
         return Err(TileError::NotPerfect { start, size });
     }
     let height = size.trailing_zeros() as u8;
