@@ -818,17 +818,3 @@ fn many_seeds_are_valid() {
         assert_eq!(r.events, stats.events);
     }
 }
-
-/// `TRACEMARK_GEN_ITEMS=1000000 cargo test -p tracemark-generate --release -- --ignored`
-#[test]
-#[ignore]
-fn large_run_is_valid() {
-    let n = std::env::var("TRACEMARK_GEN_ITEMS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(200_000);
-    let (data, stats) = run(n, 2024, "KE");
-    let r = check(&data, "KE");
-    assert_eq!(r.items, n);
-    assert_eq!(r.events, stats.events);
-}

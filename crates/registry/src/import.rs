@@ -13,6 +13,7 @@ use crate::envelope::{self, EnvelopeError};
 use crate::lines::{Line, Lines};
 use crate::node::{Node, NodeError};
 use crate::Clock;
+use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
@@ -159,9 +160,8 @@ impl Validation<'_> {
         file: usize,
         line: usize,
         record: &Record,
-        object: &Map<String, Value>,
+        digest: Hash,
     ) -> Result<Result<Verdict, FieldError>, ImportError> {
-        let digest = envelope::digest(object)?;
         match record {
             Record::Item(item) => self.check_item(file, line, item, digest),
             Record::Event(event) => self.check_event(file, line, event, digest),
@@ -338,19 +338,39 @@ pub fn import(
             let name = path.display().to_string();
             let mut lines = open(path)?;
             let mut n = 0usize;
-            while let Some(line) = lines
-                .next_line()
-                .map_err(|e| ImportError::Read(name.clone(), e))?
-            {
-                n += 1;
-                let outcome = match &line {
-                    Line::TooLong(len) => Err(vec![err(
-                        "",
-                        format!("line is {len} bytes, longer than the limit of {MAX_LINE_BYTES}"),
-                    )]),
-                    Line::Text(t) if t.iter().all(u8::is_ascii_whitespace) => continue,
-                    Line::Text(t) => match parse_line(t) {
-                        Ok(p) => {
+            let mut chunk: Vec<(usize, Line)> = Vec::with_capacity(PARSE_CHUNK);
+            loop {
+                let line = lines
+                    .next_line()
+                    .map_err(|e| ImportError::Read(name.clone(), e))?;
+                let at_end = line.is_none();
+                if let Some(line) = line {
+                    n += 1;
+                    chunk.push((n, line));
+                }
+                if chunk.len() < PARSE_CHUNK && !at_end {
+                    continue;
+                }
+                // Parsing and canonicalization run on every core; the checks against the
+                // store and earlier lines run in order.
+                let parsed: Vec<(usize, Line, Option<Parsed>)> = std::mem::take(&mut chunk)
+                    .into_par_iter()
+                    .map(|(n, line)| {
+                        let p = match &line {
+                            Line::TooLong(len) => Some(Err(vec![err(
+                                "",
+                                format!("line is {len} bytes, longer than the limit of {MAX_LINE_BYTES}"),
+                            )])),
+                            Line::Text(t) if t.iter().all(u8::is_ascii_whitespace) => None,
+                            Line::Text(t) => Some(parse_with_digest(t)),
+                        };
+                        (n, line, p)
+                    })
+                    .collect();
+                for (n, line, p) in parsed {
+                    let Some(p) = p else { continue };
+                    let outcome = match p {
+                        Ok((p, digest)) => {
                             for u in &p.unknown_fields {
                                 report.warnings_total += 1;
                                 if report.warnings.len() >= MAX_WARNINGS {
@@ -363,36 +383,38 @@ pub fn import(
                                     message: "unknown field kept as given".into(),
                                 });
                             }
-                            match v.check(fi, n, &p.record, &p.object)? {
-                                Ok(verdict) => Ok(verdict),
-                                Err(e) => Err(vec![e]),
-                            }
+                            v.check(fi, n, &p.record, digest)?.map_err(|e| vec![e])
                         }
                         Err(errors) => Err(errors),
-                    },
-                };
-                match outcome {
-                    Ok(Verdict::Accept) => {
-                        report.accepted += 1;
-                        accepted[fi].push(n as u32);
-                    }
-                    Ok(Verdict::Duplicate) => report.duplicates += 1,
-                    Err(errors) => {
-                        report.rejected += 1;
-                        for e in errors {
-                            report.errors.push(LineError {
-                                file: name.clone(),
-                                line: n,
-                                field: e.field,
-                                message: e.message,
-                            });
+                    };
+                    match outcome {
+                        Ok(Verdict::Accept) => {
+                            report.accepted += 1;
+                            accepted[fi].push(n as u32);
                         }
-                        if let (Some((p, w)), Line::Text(t)) = (&mut rejects, &line) {
-                            w.write_all(t)
-                                .and_then(|_| w.write_all(b"\n"))
-                                .map_err(|e| ImportError::Rejects(p.display().to_string(), e))?;
+                        Ok(Verdict::Duplicate) => report.duplicates += 1,
+                        Err(errors) => {
+                            report.rejected += 1;
+                            for e in errors {
+                                report.errors.push(LineError {
+                                    file: name.clone(),
+                                    line: n,
+                                    field: e.field,
+                                    message: e.message,
+                                });
+                            }
+                            if let (Some((p, w)), Line::Text(t)) = (&mut rejects, &line) {
+                                w.write_all(t)
+                                    .and_then(|_| w.write_all(b"\n"))
+                                    .map_err(|e| {
+                                        ImportError::Rejects(p.display().to_string(), e)
+                                    })?;
+                            }
                         }
                     }
+                }
+                if at_end {
+                    break;
                 }
             }
         }
@@ -430,27 +452,57 @@ fn commit_accepted(
         let mut wanted = accepted[fi].iter().copied().peekable();
         let mut lines = open(path)?;
         let mut n = 0u32;
-        while wanted.peek().is_some() {
-            let Some(line) = lines
-                .next_line()
-                .map_err(|e| ImportError::Read(name.clone(), e))?
-            else {
-                return Err(ImportError::Changed(name, n as usize));
-            };
-            n += 1;
-            if wanted.peek() != Some(&n) {
+        let mut chunk: Vec<(u32, Vec<u8>)> = Vec::with_capacity(PARSE_CHUNK);
+        loop {
+            let done = wanted.peek().is_none();
+            if !done {
+                let Some(line) = lines
+                    .next_line()
+                    .map_err(|e| ImportError::Read(name.clone(), e))?
+                else {
+                    return Err(ImportError::Changed(name, n as usize));
+                };
+                n += 1;
+                if wanted.peek() == Some(&n) {
+                    wanted.next();
+                    let Line::Text(text) = line else {
+                        return Err(ImportError::Changed(name, n as usize));
+                    };
+                    chunk.push((n, text));
+                }
+            }
+            if chunk.len() < PARSE_CHUNK && !done {
                 continue;
             }
-            wanted.next();
-            let Line::Text(text) = line else {
-                return Err(ImportError::Changed(name, n as usize));
-            };
-            let parsed =
-                parse_line(&text).map_err(|_| ImportError::Changed(name.clone(), n as usize))?;
-            batch.add(node, parsed.record, parsed.object, &opts.recorded_by)?;
-            if batch.records.len() >= opts.batch_records.max(1) {
-                let next = batch.commit(node)?;
-                batch = BatchBuilder::new(next, clock.now_rfc3339());
+            let recorded_at = batch.recorded_at.clone();
+            let prepared: Vec<Result<Prepared, u32>> = std::mem::take(&mut chunk)
+                .into_par_iter()
+                .map(|(n, text)| {
+                    let parsed = parse_line(&text).map_err(|_| n)?;
+                    let (data, digest) = envelope::encode_with_digest(
+                        &parsed.object,
+                        &recorded_at,
+                        &opts.recorded_by,
+                    )
+                    .map_err(|_| n)?;
+                    Ok(Prepared {
+                        record: parsed.record,
+                        object: parsed.object,
+                        data,
+                        digest,
+                    })
+                })
+                .collect();
+            for p in prepared {
+                let p = p.map_err(|n| ImportError::Changed(name.clone(), n as usize))?;
+                batch.add(node, p)?;
+                if batch.records.len() >= opts.batch_records.max(1) {
+                    let next = batch.commit(node)?;
+                    batch = BatchBuilder::new(next, clock.now_rfc3339());
+                }
+            }
+            if done {
+                break;
             }
         }
     }
@@ -458,6 +510,25 @@ fn commit_accepted(
         batch.commit(node)?;
     }
     Ok(())
+}
+
+/// Lines parsed (and canonicalized) per parallel step.
+const PARSE_CHUNK: usize = 8192;
+
+type Parsed = Result<(tracemark_domain::interchange::ParsedRecord, Hash), Vec<FieldError>>;
+
+fn parse_with_digest(line: &[u8]) -> Parsed {
+    let p = parse_line(line)?;
+    let digest = envelope::digest(&p.object).map_err(|e| vec![err("", e.to_string())])?;
+    Ok((p, digest))
+}
+
+/// A record ready to append: parsed, encoded as leaf bytes, digested.
+struct Prepared {
+    record: Record,
+    object: Map<String, Value>,
+    data: Vec<u8>,
+    digest: Hash,
 }
 
 /// What pass 2 knows about an item touched by the current batch.
@@ -577,15 +648,14 @@ impl BatchBuilder {
             .ok_or_else(|| ImportError::Damaged(key.to_owned()))
     }
 
-    fn add(
-        &mut self,
-        node: &Node,
-        record: Record,
-        object: Map<String, Value>,
-        recorded_by: &str,
-    ) -> Result<(), ImportError> {
+    fn add(&mut self, node: &Node, prepared: Prepared) -> Result<(), ImportError> {
+        let Prepared {
+            record,
+            object,
+            data,
+            digest,
+        } = prepared;
         let seq = self.next_seq();
-        let (data, digest) = envelope::encode_with_digest(&object, &self.recorded_at, recorded_by)?;
         match record {
             Record::Item(item) => {
                 let key = item.key.as_str().to_owned();
