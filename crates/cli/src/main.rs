@@ -77,6 +77,12 @@ enum Command {
         #[arg(long)]
         demo: bool,
     },
+    /// Measure in-process latencies (used by scripts/bench; see BENCHMARKS.md).
+    #[command(hide = true)]
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
     /// Print deterministic synthetic registry data (JSON Lines).
     Generate {
         #[arg(long)]
@@ -109,10 +115,11 @@ struct ImportArgs {
 
 #[derive(Args)]
 struct SearchArgs {
+    /// The marking as read, in any script; `?` is one unknown character, `*` any run.
     query: String,
-    #[arg(long, default_value = "auto")]
+    #[arg(long, default_value = "auto", value_parser = ["auto", "exact", "normalized", "wildcard", "fuzzy"])]
     mode: String,
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=2))]
     max_edits: u8,
     #[arg(long)]
     make: Option<String>,
@@ -122,12 +129,26 @@ struct SearchArgs {
     calibre: Option<String>,
     #[arg(long)]
     country: Option<String>,
-    #[arg(long, default_value = "serial")]
+    /// Current status of the item (e.g. stolen, seized).
+    #[arg(long)]
+    status: Option<String>,
+    #[arg(long, default_value = "serial", value_parser = ["serial", "any"])]
     kind: String,
     #[arg(long, default_value_t = 50)]
     limit: usize,
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Chain of custody of randomly chosen items: p50/p99 in microseconds.
+    Custody {
+        #[arg(long, default_value_t = 20_000)]
+        samples: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -224,7 +245,27 @@ fn b64(bytes: &[u8]) -> String {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
+                let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            // The contract: errors are one line on stderr.
+            let text = e.render().to_string();
+            let line = text.lines().next().unwrap_or("invalid arguments");
+            let line = line.strip_prefix("error: ").unwrap_or(line);
+            eprintln!("error: {line} (see --help)");
+            return ExitCode::from(2);
+        }
+    };
     let result = run(cli);
     match result {
         Ok(code) => code,
@@ -304,11 +345,9 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 print_custody(&v);
             }
         }
-        Command::Search(_) => {
-            return Err(Failure::Usage(
-                "search is not built yet in this version (see the identification search issue)"
-                    .into(),
-            ))
+        Command::Search(args) => {
+            let node = open(&cli)?;
+            search(&node, args)?;
         }
         Command::Serve { .. } => {
             return Err(Failure::Usage(
@@ -335,8 +374,113 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             }
         }
         Command::Ledger { command } => return ledger(&cli, command),
+        Command::Bench {
+            command: BenchCommand::Custody { samples, seed },
+        } => {
+            let node = open(&cli)?;
+            print_json(&bench_custody(&node, *samples, *seed)?)?;
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Times `custody --json` in-process (load, project, build the JSON document) for items
+/// drawn at random, so the figure excludes process start-up.
+fn bench_custody(node: &Node, samples: usize, seed: u64) -> Result<serde_json::Value, Failure> {
+    let size = node.store.ledger_size().context("ledger size")?;
+    if size == 0 {
+        return Err(Failure::Usage("the store is empty".into()));
+    }
+    // xorshift64*: a deterministic sample without a dependency.
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut next = move || {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        state.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    };
+    let mut keys = Vec::with_capacity(samples);
+    while keys.len() < samples {
+        if let Some(item) = node
+            .store
+            .item_by_id(next() % size)
+            .context("reading an item")?
+        {
+            keys.push(item.key);
+        }
+    }
+    let mut micros = Vec::with_capacity(samples);
+    let mut events = 0usize;
+    for key in &keys {
+        let t = std::time::Instant::now();
+        let h = history(node, key)?;
+        let doc = query::custody_json(&h);
+        micros.push(t.elapsed().as_secs_f64() * 1e6);
+        events += doc["events"].as_array().map_or(0, Vec::len);
+    }
+    micros.sort_by(f64::total_cmp);
+    let pct = |p: f64| micros[((micros.len() as f64 - 1.0) * p).round() as usize];
+    Ok(json!({
+        "samples": samples,
+        "mean_events": events as f64 / samples as f64,
+        "p50_us": pct(0.50),
+        "p99_us": pct(0.99),
+        "max_us": pct(1.0),
+    }))
+}
+
+fn search(node: &Node, args: &SearchArgs) -> Result<(), Failure> {
+    use tracemark_search::{Mode, Query};
+    let mut q = Query::new(args.query.clone());
+    q.mode = Mode::parse(&args.mode).unwrap_or(Mode::Auto);
+    q.max_edits = args.max_edits;
+    q.make = args.make.clone();
+    q.model = args.model.clone();
+    q.calibre = args.calibre.clone();
+    q.country = args.country.clone();
+    q.status = args.status.clone();
+    q.any_kind = args.kind == "any";
+    q.limit = args.limit;
+    let s = tracemark_registry::search::open(node).map_err(|e| Failure::Internal(e.into()))?;
+    let r = s
+        .index
+        .search(&q)
+        .map_err(|e| Failure::Usage(e.to_string()))?;
+    let doc = tracemark_registry::search::result_json(&s.index, &q, &r, 5);
+    if args.json {
+        return print_json(&doc);
+    }
+    println!("{} match(es) for '{}'", r.total, args.query);
+    for h in doc["hits"].as_array().into_iter().flatten() {
+        let d = if h["distance"] == 0 {
+            String::new()
+        } else {
+            format!(" d={}", h["distance"])
+        };
+        println!(
+            "  {:<10} {:<20} {:<22} {:<10} {} {} ({})",
+            format!("{}{d}", text(&h["match"])),
+            text(&h["item"]),
+            text(&h["marking"]),
+            text(&h["kind"]),
+            text(&h["make"]),
+            text(&h["model"]),
+            text(&h["status"]),
+        );
+        for n in h["same_shipment"].as_array().into_iter().flatten() {
+            println!(
+                "      same shipment? {:<20} serial {} (offset {:+}) {}",
+                text(&n["item"]),
+                text(&n["serial"]),
+                n["offset"].as_i64().unwrap_or(0),
+                text(&n["status"])
+            );
+        }
+    }
+    if r.total > r.hits.len() {
+        println!("  … {} more (use --limit)", r.total - r.hits.len());
+    }
+    Ok(())
 }
 
 fn history(node: &Node, key: &str) -> Result<query::ItemHistory, Failure> {
@@ -367,6 +511,10 @@ fn import(cli: &Cli, args: &ImportArgs) -> Result<ExitCode, Failure> {
     };
     let report = tracemark_registry::import::import(&mut node, &args.files, &opts, &SystemClock)
         .map_err(|e| Failure::Internal(e.into()))?;
+    if report.committed {
+        // Keep the search index current with what was just accepted.
+        tracemark_registry::search::open(&node).map_err(|e| Failure::Internal(e.into()))?;
+    }
     if args.json {
         let errors: Vec<_> = report
             .errors

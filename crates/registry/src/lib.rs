@@ -8,6 +8,7 @@
 //! - [`import`]: validated, idempotent, all-or-nothing import of JSON Lines.
 //! - [`query`]: items and chains of custody.
 //! - [`proofs`]: leaves, checkpoints, inclusion and consistency proofs.
+//! - [`search`]: the identification search index, kept beside the store and caught up.
 //! - [`verify`]: recompute everything from the ledger and compare.
 //!
 //! **Architecture invariant:** time comes from a [`Clock`] given by the caller; nothing here
@@ -19,6 +20,7 @@ mod lines;
 pub mod node;
 pub mod proofs;
 pub mod query;
+pub mod search;
 pub mod verify;
 
 pub use node::{Node, NodeError};

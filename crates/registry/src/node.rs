@@ -108,6 +108,11 @@ impl Node {
         })
     }
 
+    /// The data folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     pub fn signer(&self) -> &NoteSigner {
         &self.signer
     }

@@ -194,7 +194,14 @@ pub trait Store {
     fn event_by_digest(&self, digest: &Hash) -> Result<Option<EventRow>>;
     fn event_by_seq(&self, seq: u64) -> Result<Option<EventRow>>;
     /// Calls `f` for every item projection row, in id order.
-    fn scan_items(&self, f: &mut dyn FnMut(ItemRow) -> Result<()>) -> Result<()>;
+    fn scan_items(&self, f: &mut dyn FnMut(ItemRow) -> Result<()>) -> Result<()> {
+        self.scan_items_from(0, f)
+    }
+    /// Calls `f` for every item projection row with id ≥ `from_id`, in id order.
+    fn scan_items_from(&self, from_id: u64, f: &mut dyn FnMut(ItemRow) -> Result<()>)
+        -> Result<()>;
+    /// Event projection rows with ledger index ≥ `from_seq`, in index order.
+    fn events_from(&self, from_seq: u64) -> Result<Vec<EventRow>>;
     /// Number of events in the projection.
     fn event_count(&self) -> Result<u64>;
 

@@ -473,15 +473,32 @@ impl Store for SqliteStore {
         self.event_where("seq = ?1", &(seq as i64))
     }
 
-    fn scan_items(&self, f: &mut dyn FnMut(ItemRow) -> Result<()>) -> Result<()> {
+    fn events_from(&self, from_seq: u64) -> Result<Vec<EventRow>> {
+        let sql = format!("{EVENT_SELECT} WHERE seq >= ?1 ORDER BY seq");
+        let mut st = self.conn.prepare_cached(&sql)?;
+        let rows = st.query_map([from_seq as i64], read_event)?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(r??);
+        }
+        Ok(out)
+    }
+
+    fn scan_items_from(
+        &self,
+        from_id: u64,
+        f: &mut dyn FnMut(ItemRow) -> Result<()>,
+    ) -> Result<()> {
         // Markings are read in one ordered pass beside the items, not one query per item.
-        let mut items = self.conn.prepare(&format!("{ITEM_SELECT} ORDER BY id"))?;
+        let mut items = self
+            .conn
+            .prepare(&format!("{ITEM_SELECT} WHERE id >= ?1 ORDER BY id"))?;
         let mut marks = self.conn.prepare(
-            "SELECT item_id, kind, text, component, legibility FROM markings ORDER BY item_id, pos",
+            "SELECT item_id, kind, text, component, legibility FROM markings WHERE item_id >= ?1 ORDER BY item_id, pos",
         )?;
-        let mut mrows = marks.query([])?;
+        let mut mrows = marks.query([from_id as i64])?;
         let mut pending: Option<(u64, MarkingRow)> = None;
-        let mut irows = items.query([])?;
+        let mut irows = items.query([from_id as i64])?;
         while let Some(r) = irows.next()? {
             let mut item = read_item(r)??;
             loop {

@@ -6,6 +6,7 @@
 mod cli;
 mod faults;
 mod ledger;
+mod search;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
