@@ -711,12 +711,18 @@ impl BatchBuilder {
     /// Projects every touched item and commits; returns the next ledger index.
     fn commit(mut self, node: &mut Node) -> Result<u64, ImportError> {
         let mut updates = tracemark_store::ProjectionUpdates::default();
-        for key in &self.order {
-            let Some(t) = self.touched.get(key) else {
-                continue;
-            };
-            let p = project(t.id, &t.object, &t.events)
-                .map_err(|e| ImportError::Damaged(e.to_string()))?;
+        // Projections are pure: compute them on every core, apply them in order.
+        let touched: Vec<&Touched> = self
+            .order
+            .iter()
+            .filter_map(|k| self.touched.get(k))
+            .collect();
+        let projected: Vec<_> = touched
+            .par_iter()
+            .map(|t| project(t.id, &t.object, &t.events))
+            .collect();
+        for (t, p) in touched.into_iter().zip(projected) {
+            let p = p.map_err(|e| ImportError::Damaged(e.to_string()))?;
             let state = ItemState {
                 status: p.status.as_str().into(),
                 holder: p.holder.as_ref().map(|h| actor_json(h).to_string()),
