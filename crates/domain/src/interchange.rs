@@ -222,27 +222,7 @@ impl Walk {
         field: &str,
         range: std::ops::RangeInclusive<i64>,
     ) -> Option<i64> {
-        let v = obj.get(field)?;
-        if v.is_null() {
-            return None;
-        }
-        match v.as_i64() {
-            Some(n) if range.contains(&n) => Some(n),
-            Some(n) => {
-                self.err(
-                    path(prefix, field),
-                    format!("{n} is out of range ({}–{})", range.start(), range.end()),
-                );
-                None
-            }
-            None => {
-                self.err(
-                    path(prefix, field),
-                    format!("must be a whole number, not {v}"),
-                );
-                None
-            }
-        }
+        self.ranged(obj, prefix, field, range, Value::as_i64, "a whole number")
     }
 
     fn number(
@@ -252,11 +232,24 @@ impl Walk {
         field: &str,
         range: std::ops::RangeInclusive<f64>,
     ) -> Option<f64> {
+        self.ranged(obj, prefix, field, range, Value::as_f64, "a number")
+    }
+
+    /// A numeric field within `range`; `convert` decides what counts as a number of the kind.
+    fn ranged<T: PartialOrd + std::fmt::Display>(
+        &mut self,
+        obj: &Map<String, Value>,
+        prefix: &str,
+        field: &str,
+        range: std::ops::RangeInclusive<T>,
+        convert: fn(&Value) -> Option<T>,
+        kind: &str,
+    ) -> Option<T> {
         let v = obj.get(field)?;
         if v.is_null() {
             return None;
         }
-        match v.as_f64() {
+        match convert(v) {
             Some(n) if range.contains(&n) => Some(n),
             Some(n) => {
                 self.err(
@@ -266,7 +259,7 @@ impl Walk {
                 None
             }
             None => {
-                self.err(path(prefix, field), format!("must be a number, not {v}"));
+                self.err(path(prefix, field), format!("must be {kind}, not {v}"));
                 None
             }
         }
