@@ -1,0 +1,634 @@
+//! The `/api/v1/` handlers and the OpenAPI document generated from them.
+
+use crate::error::ApiError;
+use crate::schema;
+use crate::AppState;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use base64::Engine;
+use http_body_util::BodyExt;
+use serde::Deserialize;
+use serde_json::Value;
+use tokio::io::AsyncWriteExt;
+use tracemark_registry::import::{ImportOptions, DEFAULT_BATCH_RECORDS};
+use tracemark_registry::{proofs, query};
+use utoipa::{IntoParams, OpenApi};
+
+/// Largest `limit` of a search page.
+pub const MAX_SEARCH_LIMIT: usize = 1000;
+/// Largest `offset` of a search page (deeper pages: narrow the query or its filters).
+pub const MAX_SEARCH_OFFSET: usize = 10_000;
+/// Same-shipment hints are computed for this many hits of each page (the CLI's figure).
+const HINT_HITS: usize = 5;
+/// How much of an oversized upload is read and discarded before answering 413, so that a
+/// client that sends the whole body still reads the answer (closing a socket with unread
+/// data resets the connection). Beyond this the connection is simply closed.
+const DRAIN_AFTER_LIMIT: usize = 8 << 20;
+/// The `recorded_by` of records imported through the API (no accounts yet).
+const RECORDED_BY: &str = "api:anonymous";
+/// The media types `POST /records` accepts.
+const JSONL_TYPES: [&str; 5] = [
+    "application/x-ndjson",
+    "application/jsonl",
+    "application/json-lines",
+    "application/jsonlines",
+    "text/plain",
+];
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Tracemark API",
+        description = "Marking, record-keeping and tracing of small arms and light weapons (UN ITI). \
+This first slice has no authentication or access control: the server binds to loopback by default.",
+    ),
+    paths(
+        health,
+        item,
+        custody,
+        search,
+        import_records,
+        ledger_key,
+        ledger_checkpoint,
+        ledger_leaf,
+        ledger_proof,
+        ledger_consistency,
+        openapi_json,
+    ),
+    components(schemas(
+        schema::ErrorBody,
+        schema::ErrorDetail,
+        schema::ErrorCode,
+        schema::Health,
+        schema::Item,
+        schema::Marking,
+        schema::Actor,
+        schema::Custody,
+        schema::CustodyEvent,
+        schema::Diversion,
+        schema::SearchResult,
+        schema::SearchHit,
+        schema::ShipmentNeighbour,
+        schema::ImportReport,
+        schema::LineError,
+        schema::Leaf,
+        schema::InclusionProof,
+        schema::ConsistencyProof,
+    )),
+    tags(
+        (name = "registry", description = "Items, chains of custody, search and import"),
+        (name = "ledger", description = "The tamper-evident ledger: key, checkpoint, leaves and RFC 9162 proofs"),
+        (name = "meta", description = "Health and this document"),
+    )
+)]
+pub struct ApiDoc;
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn text_plain(body: String) -> Response {
+    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response()
+}
+
+/// Server health and the ledger's size.
+#[utoipa::path(
+    get,
+    path = "/api/v1/health",
+    tag = "meta",
+    responses(
+        (status = 200, description = "The server and its store answer", body = schema::Health),
+        (status = 500, description = "The store does not answer", body = schema::ErrorBody),
+    )
+)]
+pub async fn health(State(state): State<AppState>) -> Result<Json<schema::Health>, ApiError> {
+    let size = state
+        .reader()
+        .run(|node| node.store.ledger_size())
+        .await?
+        .map_err(|e| ApiError::internal(format!("ledger size: {e}")))?;
+    Ok(Json(schema::Health {
+        status: "ok".into(),
+        ledger_size: size,
+    }))
+}
+
+fn query_failure(e: query::QueryError) -> ApiError {
+    match e {
+        query::QueryError::NotFound(_) => ApiError::not_found(e.to_string()),
+        other => ApiError::internal(other.to_string()),
+    }
+}
+
+/// An item: identification, markings, current status and holder.
+#[utoipa::path(
+    get,
+    path = "/api/v1/items/{key}",
+    tag = "registry",
+    params(("key" = String, Path, description = "The item key, e.g. KE-2019-000123")),
+    responses(
+        (status = 200, description = "The item document (as `tracemark item show --json`)", body = schema::Item),
+        (status = 404, description = "No item with this key", body = schema::ErrorBody),
+    )
+)]
+pub async fn item(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let doc = state
+        .reader()
+        .run(move |node| query::history(node, &key).map(|h| query::item_json(&h)))
+        .await?
+        .map_err(query_failure)?;
+    Ok(Json(doc))
+}
+
+/// An item's chain of custody, last legal holder and point of diversion.
+#[utoipa::path(
+    get,
+    path = "/api/v1/items/{key}/custody",
+    tag = "registry",
+    params(("key" = String, Path, description = "The item key")),
+    responses(
+        (status = 200, description = "The chain of custody (as `tracemark custody --json`)", body = schema::Custody),
+        (status = 404, description = "No item with this key", body = schema::ErrorBody),
+    )
+)]
+pub async fn custody(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let doc = state
+        .reader()
+        .run(move |node| query::history(node, &key).map(|h| query::custody_json(&h)))
+        .await?
+        .map_err(query_failure)?;
+    Ok(Json(doc))
+}
+
+/// Search parameters: the contract's `tracemark search` options, plus `offset`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchParams {
+    /// The marking as read, in any script; `?` is one unknown character, `*` any run.
+    pub q: String,
+    /// `auto` (default), `exact`, `normalized`, `wildcard` or `fuzzy`.
+    pub mode: Option<String>,
+    /// 0, 1 (default) or 2.
+    pub max_edits: Option<u8>,
+    pub make: Option<String>,
+    pub model: Option<String>,
+    pub calibre: Option<String>,
+    /// Country of manufacture (ISO alpha-2).
+    pub country: Option<String>,
+    /// Current status of the item (e.g. `stolen`, `seized`).
+    pub status: Option<String>,
+    /// `serial` (default: serial-like markings) or `any`.
+    pub kind: Option<String>,
+    /// Hits per page: 50 by default, at most 1000.
+    pub limit: Option<usize>,
+    /// Hits to skip (pagination), at most 10000.
+    pub offset: Option<usize>,
+}
+
+/// Identification search over the markings (exact, normalized across scripts, wildcard, fuzzy).
+#[utoipa::path(
+    get,
+    path = "/api/v1/search",
+    tag = "registry",
+    params(SearchParams),
+    responses(
+        (status = 200, description = "Matches, best first (as `tracemark search --json`)", body = schema::SearchResult),
+        (status = 400, description = "The query or a parameter is not acceptable", body = schema::ErrorBody),
+    )
+)]
+pub async fn search(
+    State(state): State<AppState>,
+    Query(p): Query<SearchParams>,
+) -> Result<Json<Value>, ApiError> {
+    use tracemark_search::{Mode, Query as SearchQuery};
+    let mode = match p.mode.as_deref() {
+        None => Mode::Auto,
+        Some(m) => Mode::parse(m).ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "mode '{m}' is not one of auto, exact, normalized, wildcard, fuzzy"
+            ))
+        })?,
+    };
+    let any_kind = match p.kind.as_deref() {
+        None | Some("serial") => false,
+        Some("any") => true,
+        Some(k) => {
+            return Err(ApiError::bad_request(format!(
+                "kind '{k}' is not one of serial, any"
+            )))
+        }
+    };
+    let limit = p.limit.unwrap_or(tracemark_search::query::DEFAULT_LIMIT);
+    if limit > MAX_SEARCH_LIMIT {
+        return Err(ApiError::bad_request(format!(
+            "limit {limit} is above the maximum of {MAX_SEARCH_LIMIT}"
+        )));
+    }
+    let offset = p.offset.unwrap_or(0);
+    if offset > MAX_SEARCH_OFFSET {
+        return Err(ApiError::bad_request(format!(
+            "offset {offset} is above the maximum of {MAX_SEARCH_OFFSET}; narrow the query or add filters"
+        )));
+    }
+    let mut q = SearchQuery::new(p.q);
+    q.mode = mode;
+    q.max_edits = p
+        .max_edits
+        .unwrap_or(tracemark_search::query::DEFAULT_MAX_EDITS);
+    q.make = p.make;
+    q.model = p.model;
+    q.calibre = p.calibre;
+    q.country = p.country;
+    q.status = p.status;
+    q.any_kind = any_kind;
+    q.limit = limit + offset;
+    let index = state.search_index();
+    let doc = tokio::task::spawn_blocking(move || {
+        let mut r = index
+            .index
+            .search(&q)
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        r.hits.drain(..offset.min(r.hits.len()));
+        let mut doc = tracemark_registry::search::result_json(&index.index, &q, &r, HINT_HITS);
+        doc["offset"] = offset.into();
+        doc["limit"] = limit.into();
+        Ok::<_, ApiError>(doc)
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("search task: {e}")))??;
+    Ok(Json(doc))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportParams {
+    /// Commit the valid records even if some are rejected (default: all or nothing).
+    pub accept_valid: Option<bool>,
+}
+
+fn is_jsonl(headers: &HeaderMap) -> bool {
+    let Some(ct) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    JSONL_TYPES.contains(&essence.as_str())
+}
+
+/// Reads and discards up to [`DRAIN_AFTER_LIMIT`] more bytes of a body, then answers 413.
+async fn too_large(mut body: Body, limit: usize) -> ApiError {
+    let mut drained = 0usize;
+    while drained <= DRAIN_AFTER_LIMIT {
+        match body.frame().await {
+            Some(Ok(frame)) => drained += frame.data_ref().map_or(0, |d| d.len()),
+            _ => break,
+        }
+    }
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        schema::ErrorCode::PayloadTooLarge,
+        format!("the request body is larger than {limit} bytes; split the file"),
+    )
+}
+
+/// Import interchange records (JSON Lines, one record per line).
+///
+/// All or nothing by default: if any record is invalid nothing is committed and every defect
+/// is reported. Re-sending the same records adds nothing (idempotent).
+#[utoipa::path(
+    post,
+    path = "/api/v1/records",
+    tag = "registry",
+    params(ImportParams),
+    request_body(
+        description = "Interchange records, one JSON object per line (docs/INTERCHANGE.md)",
+        content(
+            (String = "application/x-ndjson"),
+            (String = "text/plain"),
+        ),
+    ),
+    responses(
+        (status = 200, description = "Every record accepted (or already present)", body = schema::ImportReport),
+        (status = 422, description = "Some records rejected: the report, with an `error` member; nothing committed unless `accept_valid=true`", body = schema::ImportReport),
+        (status = 400, description = "A malformed query string or an unreadable body", body = schema::ErrorBody),
+        (status = 413, description = "The body is too large", body = schema::ErrorBody),
+        (status = 415, description = "The body is not JSON Lines", body = schema::ErrorBody),
+    )
+)]
+pub async fn import_records(
+    State(state): State<AppState>,
+    Query(params): Query<ImportParams>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    if !is_jsonl(&headers) {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            schema::ErrorCode::UnsupportedMediaType,
+            "send JSON Lines as application/x-ndjson (or text/plain)",
+        ));
+    }
+    let limit = state.max_body_bytes();
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large(body, limit).await);
+    }
+    // The body goes to a file in the data folder, which the import reads twice (validate,
+    // then commit). The file is removed when the import is over.
+    let upload = tempfile::Builder::new()
+        .prefix(".upload-")
+        .suffix(".jsonl")
+        .tempfile_in(state.data_dir())
+        .map_err(|e| ApiError::internal(format!("creating the upload file: {e}")))?;
+    let file = upload
+        .reopen()
+        .map_err(|e| ApiError::internal(format!("opening the upload file: {e}")))?;
+    let mut file = tokio::fs::File::from_std(file);
+    let mut body = body;
+    let mut written = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame =
+            frame.map_err(|e| ApiError::bad_request(format!("reading the request body: {e}")))?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        written += data.len();
+        if written > limit {
+            return Err(too_large(body, limit).await);
+        }
+        file.write_all(&data)
+            .await
+            .map_err(|e| ApiError::internal(format!("writing the upload file: {e}")))?;
+    }
+    file.flush()
+        .await
+        .map_err(|e| ApiError::internal(format!("writing the upload file: {e}")))?;
+    drop(file);
+
+    let accept_valid = params.accept_valid.unwrap_or(false);
+    let clock = state.clock();
+    let (report, refreshed) = state
+        .writer()
+        .run(move |node| {
+            let opts = ImportOptions {
+                accept_valid,
+                rejects: None,
+                recorded_by: RECORDED_BY.into(),
+                batch_records: DEFAULT_BATCH_RECORDS,
+            };
+            let files = vec![upload.path().to_path_buf()];
+            let report = tracemark_registry::import::import(node, &files, &opts, clock.as_ref());
+            drop(upload);
+            let report = report?;
+            // Keep the search index current with what was just accepted.
+            let refreshed = report
+                .committed
+                .then(|| tracemark_registry::search::open(node));
+            Ok::<_, tracemark_registry::import::ImportError>((report, refreshed))
+        })
+        .await?
+        .map_err(|e| ApiError::internal(format!("import: {e}")))?;
+    if let Some(refreshed) = refreshed {
+        match refreshed {
+            Ok(index) => state.set_search_index(index),
+            Err(e) => {
+                return Err(ApiError::internal(format!(
+                    "the records were committed (ledger size {}) but the search index could not be refreshed: {e}",
+                    report.ledger_size
+                )))
+            }
+        }
+    }
+    let line = |e: &tracemark_registry::import::LineError| schema::LineError {
+        file: "body".into(),
+        line: e.line,
+        field: e.field.clone(),
+        message: e.message.clone(),
+    };
+    let doc = schema::ImportReport {
+        accepted: report.accepted,
+        rejected: report.rejected,
+        duplicates: report.duplicates,
+        errors: report.errors.iter().map(line).collect(),
+        warnings: report.warnings.iter().map(line).collect(),
+        warnings_total: report.warnings_total,
+        committed: report.committed,
+        ledger_size: report.ledger_size,
+        error: None,
+    };
+    if doc.errors.is_empty() {
+        return Ok(Json(doc).into_response());
+    }
+    let message = if doc.committed {
+        format!(
+            "{} record(s) rejected; the {} valid record(s) were committed (accept_valid)",
+            doc.rejected, doc.accepted
+        )
+    } else {
+        format!(
+            "{} record(s) rejected; nothing was imported (fix them, or send accept_valid=true)",
+            doc.rejected
+        )
+    };
+    let extra = match serde_json::to_value(&doc) {
+        Ok(Value::Object(map)) => Some(map),
+        _ => None,
+    };
+    let mut e = ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        schema::ErrorCode::Unprocessable,
+        message,
+    );
+    e.extra = extra;
+    Err(e)
+}
+
+/// The node's verifier key in signed-note form (`<name>+<hex key id>+<base64>`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/ledger/key",
+    tag = "ledger",
+    responses((status = 200, description = "The verifier key", body = String, content_type = "text/plain")),
+)]
+pub async fn ledger_key(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let key = state
+        .reader()
+        .run(|node| node.info.verifier_key.clone())
+        .await?;
+    Ok(text_plain(format!("{key}\n")))
+}
+
+/// The latest signed checkpoint, a C2SP `tlog-checkpoint` signed note.
+#[utoipa::path(
+    get,
+    path = "/api/v1/ledger/checkpoint",
+    tag = "ledger",
+    responses((status = 200, description = "The signed note: origin, size, base64 root, blank line, signature lines", body = String, content_type = "text/plain")),
+)]
+pub async fn ledger_checkpoint(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let note = state
+        .reader()
+        .run(|node| node.store.latest_checkpoint())
+        .await?
+        .map_err(|e| ApiError::internal(format!("reading the checkpoint: {e}")))?
+        .ok_or_else(|| ApiError::internal("the store has no checkpoint"))?
+        .note;
+    Ok(text_plain(note))
+}
+
+fn proof_failure(e: proofs::ProofError) -> ApiError {
+    match e {
+        proofs::ProofError::NoSuchLeaf { .. } => ApiError::not_found(e.to_string()),
+        proofs::ProofError::Store(e) => ApiError::internal(e.to_string()),
+        other => ApiError::bad_request(other.to_string()),
+    }
+}
+
+/// One ledger leaf: its hash and its data.
+#[utoipa::path(
+    get,
+    path = "/api/v1/ledger/leaves/{index}",
+    tag = "ledger",
+    params(("index" = u64, Path, description = "Leaf index, from 0")),
+    responses(
+        (status = 200, description = "The leaf", body = schema::Leaf),
+        (status = 404, description = "No leaf at this index", body = schema::ErrorBody),
+    )
+)]
+pub async fn ledger_leaf(
+    State(state): State<AppState>,
+    Path(index): Path<u64>,
+) -> Result<Json<schema::Leaf>, ApiError> {
+    let leaf = state
+        .reader()
+        .run(move |node| proofs::leaf(node, index))
+        .await?
+        .map_err(proof_failure)?;
+    Ok(Json(schema::Leaf {
+        leaf_idx: leaf.index,
+        leaf_hash: b64(&leaf.leaf_hash),
+        data: b64(&leaf.data),
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ProofParams {
+    /// Leaf index.
+    pub index: u64,
+    /// Tree size (default: the latest).
+    pub size: Option<u64>,
+}
+
+/// An RFC 9162 inclusion proof for a leaf.
+#[utoipa::path(
+    get,
+    path = "/api/v1/ledger/proof",
+    tag = "ledger",
+    params(ProofParams),
+    responses(
+        (status = 200, description = "The proof", body = schema::InclusionProof),
+        (status = 400, description = "The size is beyond the ledger", body = schema::ErrorBody),
+        (status = 404, description = "The index is not in the tree of that size", body = schema::ErrorBody),
+    )
+)]
+pub async fn ledger_proof(
+    State(state): State<AppState>,
+    Query(p): Query<ProofParams>,
+) -> Result<Json<schema::InclusionProof>, ApiError> {
+    let proof = state
+        .reader()
+        .run(move |node| proofs::inclusion(node, p.index, p.size))
+        .await?
+        .map_err(proof_failure)?;
+    Ok(Json(schema::InclusionProof {
+        leaf_idx: proof.index,
+        tree_size: proof.size,
+        leaf_hash: b64(&proof.leaf_hash),
+        proof: proof.proof.iter().map(|h| b64(h)).collect(),
+        root: b64(&proof.root),
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ConsistencyParams {
+    /// The older tree size (at least 1).
+    pub from: u64,
+    /// The newer tree size (at most the ledger's).
+    pub to: u64,
+}
+
+/// An RFC 9162 consistency proof between two tree sizes.
+#[utoipa::path(
+    get,
+    path = "/api/v1/ledger/consistency",
+    tag = "ledger",
+    params(ConsistencyParams),
+    responses(
+        (status = 200, description = "The proof", body = schema::ConsistencyProof),
+        (status = 400, description = "Sizes out of order, zero, or beyond the ledger", body = schema::ErrorBody),
+    )
+)]
+pub async fn ledger_consistency(
+    State(state): State<AppState>,
+    Query(p): Query<ConsistencyParams>,
+) -> Result<Json<schema::ConsistencyProof>, ApiError> {
+    if p.from > p.to {
+        return Err(ApiError::bad_request(format!(
+            "from {} is larger than to {}",
+            p.from, p.to
+        )));
+    }
+    if p.from == 0 {
+        return Err(ApiError::bad_request(
+            "a consistency proof from size 0 proves nothing (RFC 9162 §2.1.4); use from=1 or more",
+        ));
+    }
+    let proof = state
+        .reader()
+        .run(move |node| proofs::consistency(node, p.from, p.to))
+        .await?
+        .map_err(proof_failure)?;
+    Ok(Json(schema::ConsistencyProof {
+        size1: proof.size1,
+        size2: proof.size2,
+        root1: b64(&proof.root1),
+        root2: b64(&proof.root2),
+        proof: proof.proof.iter().map(|h| b64(h)).collect(),
+    }))
+}
+
+/// This document.
+#[utoipa::path(
+    get,
+    path = "/api/v1/openapi.json",
+    tag = "meta",
+    responses((status = 200, description = "The OpenAPI document of this API", body = Object)),
+)]
+pub async fn openapi_json(State(state): State<AppState>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        state.openapi_json(),
+    )
+        .into_response()
+}

@@ -1,0 +1,309 @@
+//! `tracemark serve`: the JSON API over the registry engine, under `/api/v1/`, with its
+//! OpenAPI document at `/api/v1/openapi.json` (generated from the handlers with `utoipa`).
+//!
+//! **No access control yet.** This slice has no authentication, no authorisation and no
+//! audit of readers: anyone who can reach the socket can read every record and import new
+//! ones. It therefore binds to loopback (`127.0.0.1:8080`) by default; do not expose it on
+//! another address until accounts, policies and the audit trail are built.
+//!
+//! | route | answer |
+//! | --- | --- |
+//! | `GET /api/v1/health` | `{"status":"ok","ledger_size":N}` |
+//! | `GET /api/v1/items/{key}` | the item document (`item show --json`) |
+//! | `GET /api/v1/items/{key}/custody` | the chain of custody (`custody --json`) |
+//! | `GET /api/v1/search?q=…` | the search document (`search --json`), paged by `limit`/`offset` |
+//! | `POST /api/v1/records` | JSON Lines import; 200 with the report, 422 if any line is rejected |
+//! | `GET /api/v1/ledger/key` | the verifier key (text) |
+//! | `GET /api/v1/ledger/checkpoint` | the latest signed checkpoint (text) |
+//! | `GET /api/v1/ledger/leaves/{index}` | `{"leafIdx","leafHash","data"}` |
+//! | `GET /api/v1/ledger/proof?index=&size=` | an RFC 9162 inclusion proof |
+//! | `GET /api/v1/ledger/consistency?from=&to=` | an RFC 9162 consistency proof |
+//! | `GET /api/v1/openapi.json` | the OpenAPI document |
+//!
+//! Every error answer is `{"error":{"code","message","request_id"}}` (see [`error`]); every
+//! answer carries an `x-request-id` (the client's when it is sane, else a new UUID v4). Each
+//! exchange is logged through `tracing` (method, path, status, latency, request id; never a
+//! body or a query string).
+//!
+//! The store is reached through two worker threads that each own an opened node (see
+//! `worker`): one answers reads, the other runs imports, so reads go on during an import.
+//! The search index is held in memory, loaded once at start and replaced after each import
+//! that committed records.
+
+pub mod api;
+pub mod error;
+pub mod schema;
+mod worker;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::routing::{get, post};
+use axum::Router;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
+use tracemark_registry::search::SearchIndex;
+use tracemark_registry::Clock;
+use utoipa::OpenApi;
+use worker::Worker;
+
+pub use api::ApiDoc;
+pub use error::ApiError;
+
+/// The default listening address: loopback only (there is no access control yet).
+pub const DEFAULT_ADDR: SocketAddr = SocketAddr::V4(std::net::SocketAddrV4::new(
+    std::net::Ipv4Addr::LOCALHOST,
+    8080,
+));
+/// The default largest request body (an import), in bytes: 64 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 64 << 20;
+
+/// How to run the server.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Where to listen; default `127.0.0.1:8080`.
+    pub addr: SocketAddr,
+    /// The node's data folder (the embedded store).
+    pub data_dir: PathBuf,
+    /// Largest request body accepted (imports); default 64 MiB. Larger answers 413.
+    pub max_body_bytes: usize,
+}
+
+impl Default for ServerConfig {
+    /// `127.0.0.1:8080`, `./tracemark-data`, 64 MiB.
+    fn default() -> Self {
+        ServerConfig::new("./tracemark-data")
+    }
+}
+
+impl ServerConfig {
+    /// The defaults for a data folder.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        ServerConfig {
+            addr: DEFAULT_ADDR,
+            data_dir: data_dir.into(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+}
+
+/// The wall clock, for the `recorded_at` of imported records.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_rfc3339(&self) -> String {
+        let now = time::OffsetDateTime::now_utc();
+        let now = now.replace_nanosecond(0).unwrap_or(now);
+        now.format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into())
+    }
+}
+
+/// What the handlers share: the store workers, the search index, the settings.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+    max_body_bytes: usize,
+}
+
+struct Inner {
+    data_dir: PathBuf,
+    reader: Worker,
+    writer: Worker,
+    search: RwLock<Arc<SearchIndex>>,
+    clock: Arc<dyn Clock + Send + Sync>,
+    openapi_json: Bytes,
+}
+
+/// Opens the node in `data_dir` (twice: a reader and a writer connection) and loads the
+/// search index. Blocks while it does; call it from a blocking context.
+pub fn app_state(data_dir: impl AsRef<Path>) -> anyhow::Result<AppState> {
+    AppState::open(
+        data_dir.as_ref(),
+        Arc::new(SystemClock),
+        DEFAULT_MAX_BODY_BYTES,
+    )
+}
+
+impl AppState {
+    /// [`app_state`] with a chosen clock (tests use a fixed one) and body limit.
+    pub fn open(
+        data_dir: &Path,
+        clock: Arc<dyn Clock + Send + Sync>,
+        max_body_bytes: usize,
+    ) -> anyhow::Result<AppState> {
+        let reader = Worker::start("reader", data_dir.to_owned())?;
+        let writer = Worker::start("writer", data_dir.to_owned())?;
+        let index = load_search(&writer)?;
+        let openapi_json = Bytes::from(serde_json::to_vec(&ApiDoc::openapi())?);
+        Ok(AppState {
+            inner: Arc::new(Inner {
+                data_dir: data_dir.to_owned(),
+                reader,
+                writer,
+                search: RwLock::new(Arc::new(index)),
+                clock,
+                openapi_json,
+            }),
+            max_body_bytes,
+        })
+    }
+
+    /// The same state with another body limit.
+    pub fn with_max_body_bytes(self, max_body_bytes: usize) -> AppState {
+        AppState {
+            max_body_bytes,
+            ..self
+        }
+    }
+
+    pub(crate) fn reader(&self) -> &Worker {
+        &self.inner.reader
+    }
+
+    pub(crate) fn writer(&self) -> &Worker {
+        &self.inner.writer
+    }
+
+    pub(crate) fn data_dir(&self) -> &Path {
+        &self.inner.data_dir
+    }
+
+    pub(crate) fn clock(&self) -> Arc<dyn Clock + Send + Sync> {
+        self.inner.clock.clone()
+    }
+
+    pub(crate) fn max_body_bytes(&self) -> usize {
+        self.max_body_bytes
+    }
+
+    pub(crate) fn openapi_json(&self) -> Bytes {
+        self.inner.openapi_json.clone()
+    }
+
+    /// The current search index (a snapshot: an import replaces it, never changes it).
+    pub(crate) fn search_index(&self) -> Arc<SearchIndex> {
+        match self.inner.search.read() {
+            Ok(g) => g.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    pub(crate) fn set_search_index(&self, index: SearchIndex) {
+        let index = Arc::new(index);
+        match self.inner.search.write() {
+            Ok(mut g) => *g = index,
+            Err(poisoned) => *poisoned.into_inner() = index,
+        }
+    }
+}
+
+/// Loads the search index on the writer's node, from a blocking context.
+fn load_search(writer: &Worker) -> anyhow::Result<SearchIndex> {
+    writer
+        .run_blocking(|node| tracemark_registry::search::open(node))?
+        .map_err(|e| anyhow::anyhow!("loading the search index: {e}"))
+}
+
+/// The API's routes with their middleware: request ids, tracing, JSON errors, panics → 500.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/health", get(api::health))
+        .route("/items/{key}", get(api::item))
+        .route("/items/{key}/custody", get(api::custody))
+        .route("/search", get(api::search))
+        .route("/records", post(api::import_records))
+        .route("/ledger/key", get(api::ledger_key))
+        .route("/ledger/checkpoint", get(api::ledger_checkpoint))
+        .route("/ledger/leaves/{index}", get(api::ledger_leaf))
+        .route("/ledger/proof", get(api::ledger_proof))
+        .route("/ledger/consistency", get(api::ledger_consistency))
+        .route("/openapi.json", get(api::openapi_json));
+    Router::new()
+        .nest("/api/v1", api)
+        .fallback(error::no_route)
+        .with_state(state)
+        // The import streams its body itself, with its own limit.
+        .layer(DefaultBodyLimit::disable())
+        .layer(CatchPanicLayer::new())
+        .layer(axum::middleware::from_fn(error::render_errors))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request| {
+                    let id = req
+                        .headers()
+                        .get(error::REQUEST_ID_HEADER)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default();
+                    tracing::info_span!(
+                        "http",
+                        method = %req.method(),
+                        path = %req.uri().path(),
+                        request_id = %id,
+                    )
+                })
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO))
+                .on_failure(DefaultOnFailure::new().level(tracing::Level::ERROR)),
+        )
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(axum::middleware::from_fn(error::sanitize_request_id))
+}
+
+/// A server bound to its address, not yet serving.
+pub struct Server {
+    listener: tokio::net::TcpListener,
+    state: AppState,
+}
+
+impl Server {
+    /// Opens the store and binds the address (`127.0.0.1:0` picks a free port).
+    pub async fn bind(config: ServerConfig) -> anyhow::Result<Server> {
+        let dir = config.data_dir.clone();
+        let max = config.max_body_bytes;
+        let state =
+            tokio::task::spawn_blocking(move || AppState::open(&dir, Arc::new(SystemClock), max))
+                .await??;
+        Server::bind_with_state(config.addr, state).await
+    }
+
+    /// Binds the address for an already opened state.
+    pub async fn bind_with_state(addr: SocketAddr, state: AppState) -> anyhow::Result<Server> {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| anyhow::anyhow!("binding {addr}: {e}"))?;
+        Ok(Server { listener, state })
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting connections and waits for
+    /// the requests in flight (an import in progress finishes) before returning.
+    pub async fn run(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let addr = self.local_addr()?;
+        tracing::info!(%addr, "serving the API (no access control: keep it on loopback)");
+        axum::serve(self.listener, router(self.state))
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        tracing::info!("server stopped");
+        Ok(())
+    }
+}
+
+/// Opens the store in `config.data_dir`, listens on `config.addr` and serves the API until
+/// `shutdown` completes (graceful: requests in flight are finished).
+pub async fn serve(
+    config: ServerConfig,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    Server::bind(config).await?.run(shutdown).await
+}

@@ -1,0 +1,278 @@
+//! The API's wire types, as the OpenAPI document describes them.
+//!
+//! The health, error, ledger and import documents are built from these types. The item,
+//! custody and search documents are built by the registry engine (`query::item_json`,
+//! `query::custody_json`, `search::result_json`, the same JSON the CLI prints with `--json`);
+//! their types here describe those documents for the OpenAPI schema, and the integration
+//! tests read real answers back through them so the two cannot drift apart unnoticed.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Machine-readable error code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// 404: no such item, leaf or route.
+    NotFound,
+    /// 400: a malformed or impossible request (query string, path, sizes).
+    BadRequest,
+    /// 405: the route exists, the method does not.
+    MethodNotAllowed,
+    /// 413: the request body is larger than the server accepts.
+    PayloadTooLarge,
+    /// 415: the request body is not of a media type the route accepts.
+    UnsupportedMediaType,
+    /// 422: well-formed request, rejected data (the import report says which lines).
+    Unprocessable,
+    /// 500: a failure of the server or its store.
+    Internal,
+}
+
+/// The body of every 4xx and 5xx answer.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ErrorDetail {
+    pub code: ErrorCode,
+    pub message: String,
+    /// The `x-request-id` of the exchange, to quote when reporting a problem.
+    pub request_id: String,
+}
+
+/// `GET /api/v1/health`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Health {
+    /// Always `ok` when the server answers.
+    pub status: String,
+    /// Number of records in the ledger.
+    pub ledger_size: u64,
+}
+
+/// One ledger leaf (`tracemark ledger leaf --json`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Leaf {
+    #[serde(rename = "leafIdx")]
+    pub leaf_idx: u64,
+    /// Base64 of SHA-256(0x00 ‖ data).
+    #[serde(rename = "leafHash")]
+    pub leaf_hash: String,
+    /// Base64 of the record's canonical bytes (docs/LEDGER.md).
+    pub data: String,
+}
+
+/// An RFC 9162 inclusion proof (`tracemark ledger proof --json`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct InclusionProof {
+    #[serde(rename = "leafIdx")]
+    pub leaf_idx: u64,
+    #[serde(rename = "treeSize")]
+    pub tree_size: u64,
+    #[serde(rename = "leafHash")]
+    pub leaf_hash: String,
+    /// Base64 hashes, bottom up.
+    pub proof: Vec<String>,
+    /// Base64 root of the tree of `treeSize` leaves.
+    pub root: String,
+}
+
+/// An RFC 9162 consistency proof (`tracemark ledger consistency --json`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ConsistencyProof {
+    pub size1: u64,
+    pub size2: u64,
+    pub root1: String,
+    pub root2: String,
+    pub proof: Vec<String>,
+}
+
+/// One defect or warning of an import, by line of the request body.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LineError {
+    /// Always `body` (the request body is the one file imported).
+    pub file: String,
+    /// 1-based line number in the body.
+    pub line: usize,
+    /// The field at fault (empty when the line as a whole is).
+    pub field: String,
+    pub message: String,
+}
+
+/// The import report (`tracemark import --json`). A 422 answer carries it with an `error`
+/// member beside it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ImportReport {
+    pub accepted: u64,
+    pub rejected: u64,
+    pub duplicates: u64,
+    /// Every rejected line.
+    pub errors: Vec<LineError>,
+    /// The first warnings (unknown fields, kept as given).
+    pub warnings: Vec<LineError>,
+    pub warnings_total: u64,
+    /// Whether anything was written to the ledger.
+    pub committed: bool,
+    /// Ledger size after the import.
+    pub ledger_size: u64,
+    /// Present on a 422 answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorDetail>,
+}
+
+/// An actor: `{name, country, kind, licence?}`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Actor {
+    pub name: Option<String>,
+    pub country: Option<String>,
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub licence: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Marking {
+    pub kind: String,
+    /// Exactly as seen, in any script.
+    pub text: String,
+    pub component: Option<String>,
+    pub legibility: String,
+    pub note: Option<String>,
+}
+
+/// The item document (`tracemark item show --json`): the declared item (unknown fields of
+/// the declaration are kept), its markings, current status and holder.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Item {
+    pub key: String,
+    pub kind: String,
+    #[serde(rename = "type", default)]
+    pub item_type: Option<String>,
+    #[serde(default)]
+    pub make: Option<String>,
+    #[serde(default)]
+    pub model: Option<String>,
+    #[serde(default)]
+    pub calibre: Option<String>,
+    #[serde(default)]
+    pub country_of_manufacture: Option<String>,
+    #[serde(default)]
+    pub year_of_manufacture: Option<i64>,
+    #[serde(default)]
+    pub parent: Option<String>,
+    #[serde(default)]
+    pub quantity: Option<u64>,
+    pub markings: Vec<Marking>,
+    /// `tm:<ledger index>`.
+    pub internal_id: String,
+    /// Ledger index of the item's declaration.
+    pub ledger_index: u64,
+    pub status: String,
+    pub holder: Option<Actor>,
+    pub last_legal_holder: Option<Actor>,
+    /// Number of events in force (not voided by a correction).
+    pub events: u64,
+    #[serde(default)]
+    pub recorded_at: Option<String>,
+    #[serde(default)]
+    pub recorded_by: Option<String>,
+}
+
+/// One event of a chain of custody.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CustodyEvent {
+    /// Ledger index of the event.
+    pub seq: u64,
+    pub id: Option<String>,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// As recorded, precision kept (`YYYY`, `YYYY-MM`, `YYYY-MM-DD` or RFC 3339).
+    pub date: String,
+    pub from: Option<Actor>,
+    pub to: Option<Actor>,
+    #[schema(value_type = Option<Object>)]
+    pub place: Option<serde_json::Value>,
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub documents: Option<serde_json::Value>,
+    pub note: Option<String>,
+    /// `corrected` events: the `id` of the event corrected, `#N` for ledger index N, or `item`.
+    pub corrects: Option<String>,
+    /// Voided by a later correction.
+    pub void: bool,
+    /// Ledger indexes of the corrections that amend this event.
+    pub corrected_by: Vec<u64>,
+    pub status_after: String,
+    pub holder_after: Option<Actor>,
+    pub recorded_at: String,
+    pub recorded_by: String,
+}
+
+/// Where control of the item was lost.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Diversion {
+    pub seq: u64,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub date: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub place: Option<serde_json::Value>,
+    /// Whether the loss was reported (lost/stolen) rather than found by a seizure.
+    pub reported: bool,
+    pub last_legal_seq: Option<u64>,
+    pub last_legal_holder: Option<Actor>,
+    pub summary: String,
+}
+
+/// The chain of custody (`tracemark custody --json`), in chronological order.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Custody {
+    pub item: String,
+    pub status: String,
+    pub holder: Option<Actor>,
+    pub last_legal_holder: Option<Actor>,
+    pub diversion: Option<Diversion>,
+    pub events: Vec<CustodyEvent>,
+}
+
+/// An item of the same make and model whose serial is numerically adjacent.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ShipmentNeighbour {
+    pub item: String,
+    pub serial: String,
+    pub offset: i64,
+    pub status: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SearchHit {
+    pub item: String,
+    /// The marking text as recorded.
+    pub marking: String,
+    pub kind: String,
+    /// `exact`, `normalized`, `wildcard` or `fuzzy`.
+    #[serde(rename = "match")]
+    pub match_class: String,
+    pub distance: u8,
+    pub make: Option<String>,
+    pub model: Option<String>,
+    pub calibre: Option<String>,
+    pub status: String,
+    /// Same-shipment hints, on the first hits of a page that are serials.
+    #[serde(default)]
+    pub same_shipment: Option<Vec<ShipmentNeighbour>>,
+}
+
+/// The search document (`tracemark search --json`), with the page's `offset` and `limit`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SearchResult {
+    pub query: String,
+    /// Number of matching markings, whatever the page.
+    pub total: usize,
+    pub offset: usize,
+    pub limit: usize,
+    pub hits: Vec<SearchHit>,
+    #[serde(default)]
+    pub capped: Option<String>,
+}
