@@ -70,10 +70,11 @@ enum Command {
         #[command(subcommand)]
         command: LedgerCommand,
     },
-    /// Serve the HTTP API.
+    /// Serve the HTTP API (no access control yet: keep it on loopback).
     Serve {
         #[arg(long, default_value = "127.0.0.1:8080")]
-        addr: String,
+        addr: std::net::SocketAddr,
+        /// Load a generated demonstration register first (only into an empty store).
         #[arg(long)]
         demo: bool,
     },
@@ -349,11 +350,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             let node = open(&cli)?;
             search(&node, args)?;
         }
-        Command::Serve { .. } => {
-            return Err(Failure::Usage(
-                "serve is not built yet in this version (see the HTTP API issue)".into(),
-            ))
-        }
+        Command::Serve { addr, demo } => serve(&cli, *addr, *demo)?,
         Command::Generate { items, seed, state } => {
             if tracemark_domain::ids::CountryCode::parse(state).is_err() {
                 return Err(Failure::Usage(format!(
@@ -480,6 +477,81 @@ fn search(node: &Node, args: &SearchArgs) -> Result<(), Failure> {
     if r.total > r.hits.len() {
         println!("  … {} more (use --limit)", r.total - r.hits.len());
     }
+    Ok(())
+}
+
+/// Items in the demonstration register loaded by `serve --demo`.
+const DEMO_ITEMS: u64 = 5_000;
+
+fn serve(cli: &Cli, addr: std::net::SocketAddr, demo: bool) -> Result<(), Failure> {
+    if cli.database.is_some() {
+        return Err(Failure::Usage(
+            "the PostgreSQL store (--database) is not built yet; use --data".into(),
+        ));
+    }
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TRACEMARK_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    if demo {
+        let mut node = if cli.data.join(tracemark_store::sqlite::DB_FILE).exists() {
+            Node::open(&cli.data)?
+        } else {
+            Node::init(&cli.data, "KE", Some("demo-registry"), &SystemClock)?
+        };
+        if node.store.ledger_size().context("ledger size")? > 0 {
+            eprintln!("--demo: the store already holds records; serving it as it is");
+        } else {
+            let file = cli.data.join("demo.jsonl");
+            let out = std::fs::File::create(&file).context("writing the demo data")?;
+            let opts = tracemark_generate::GenerateOptions {
+                items: DEMO_ITEMS,
+                seed: 1,
+                state: node.info.state.clone(),
+            };
+            tracemark_generate::generate(&opts, std::io::BufWriter::new(out))
+                .context("generating the demo data")?;
+            let report = tracemark_registry::import::import(
+                &mut node,
+                std::slice::from_ref(&file),
+                &ImportOptions {
+                    accept_valid: false,
+                    rejects: None,
+                    recorded_by: "demo".into(),
+                    batch_records: DEFAULT_BATCH_RECORDS,
+                },
+                &SystemClock,
+            )
+            .map_err(|e| Failure::Internal(e.into()))?;
+            eprintln!(
+                "--demo: loaded {} records of a generated register ({} items)",
+                report.accepted, DEMO_ITEMS
+            );
+        }
+    } else if !cli.data.join(tracemark_store::sqlite::DB_FILE).exists() {
+        return Err(Failure::Usage(format!(
+            "no store at {}: run `tracemark init --state <CC>` first (or `serve --demo`)",
+            cli.data.display()
+        )));
+    }
+    let mut config = tracemark_http::ServerConfig::new(cli.data.clone());
+    config.addr = addr;
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        let server = tracemark_http::Server::bind(config)
+            .await
+            .map_err(|e| Failure::Usage(format!("{e:#}")))?;
+        let bound = server.local_addr().map_err(Failure::Internal)?;
+        eprintln!("serving http://{bound}/api/v1/ (OpenAPI: /api/v1/openapi.json); Ctrl-C stops");
+        server.run(shutdown).await.map_err(Failure::Internal)
+    })?;
     Ok(())
 }
 

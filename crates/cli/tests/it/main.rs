@@ -7,6 +7,7 @@ mod cli;
 mod faults;
 mod ledger;
 mod search;
+mod serve;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,68 @@
+use crate::*;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::Stdio;
+
+fn get(addr: &str, path: &str) -> (u16, String) {
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let status = out[9..12].parse().unwrap();
+    let body = out
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// `tracemark serve --demo` as a user runs it: a real process on a free loopback port.
+#[test]
+fn serve_demo_answers_the_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args([
+            "--data",
+            dir.path().join("d").to_str().unwrap(),
+            "serve",
+            "--demo",
+            "--addr",
+            "127.0.0.1:0",
+        ])
+        .env("TRACEMARK_LOG", "warn")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("serve exited before listening")
+            .unwrap();
+        if let Some(rest) = line.strip_prefix("serving http://") {
+            break rest.split('/').next().unwrap().to_owned();
+        }
+    };
+    let (status, body) = get(&addr, "/api/v1/health");
+    assert_eq!(status, 200, "{body}");
+    let health: Value = serde_json::from_str(&body).unwrap();
+    assert!(health["ledger_size"].as_u64().unwrap() > 5_000);
+    let (status, body) = get(&addr, "/api/v1/search?q=*&kind=any&limit=1");
+    assert_eq!(status, 200);
+    let v: Value = serde_json::from_str(&body).unwrap();
+    let key = v["hits"][0]["item"].as_str().unwrap().to_owned();
+    let (status, body) = get(&addr, &format!("/api/v1/items/{key}/custody"));
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = get(&addr, "/api/v1/items/NO-SUCH-KEY");
+    assert_eq!(status, 404);
+    assert!(body.contains("\"not_found\""), "{body}");
+    let (status, body) = get(&addr, "/api/v1/openapi.json");
+    assert_eq!(status, 200);
+    assert!(body.contains("/api/v1/items/{key}/custody"));
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
