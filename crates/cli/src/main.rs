@@ -10,7 +10,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use tracemark_registry::import::{ImportOptions, DEFAULT_BATCH_RECORDS};
-use tracemark_registry::{proofs, query, verify, Clock, Node, NodeError};
+use tracemark_registry::{proofs, query, verify, Node, NodeError, SystemClock};
 
 /// Import and verify allocate and free millions of small JSON values; mimalloc does that
 /// markedly faster than the system allocator (measured in BENCHMARKS.md).
@@ -227,17 +227,6 @@ impl From<NodeError> for Failure {
             }
             other => Failure::Internal(other.into()),
         }
-    }
-}
-
-struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now_rfc3339(&self) -> String {
-        let now = time::OffsetDateTime::now_utc();
-        let now = now.replace_nanosecond(0).unwrap_or(now);
-        now.format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into())
     }
 }
 
@@ -767,6 +756,15 @@ fn print_item(v: &serde_json::Value) {
     }
     println!("  {:<10} {}", "status", text(&v["status"]));
     println!("  {:<10} {}", "holder", actor(&v["holder"]));
+    let parts: Vec<String> = v["components"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(text)
+        .collect();
+    if !parts.is_empty() {
+        println!("  {:<10} {}", "parts", parts.join(", "));
+    }
     println!("  markings:");
     for m in v["markings"].as_array().into_iter().flatten() {
         println!(

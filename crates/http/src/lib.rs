@@ -91,16 +91,7 @@ impl ServerConfig {
 }
 
 /// The wall clock, for the `recorded_at` of imported records.
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now_rfc3339(&self) -> String {
-        let now = time::OffsetDateTime::now_utc();
-        let now = now.replace_nanosecond(0).unwrap_or(now);
-        now.format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into())
-    }
-}
+pub use tracemark_registry::SystemClock;
 
 /// What the handlers share: the store workers, the search index, the settings.
 #[derive(Clone)]

@@ -169,6 +169,9 @@ pub struct Item {
     pub internal_id: String,
     /// Ledger index of the item's declaration.
     pub ledger_index: u64,
+    /// Keys of the parts fitted now (declared with this item as parent, adjusted by
+    /// `component_replaced` events).
+    pub components: Vec<String>,
     pub status: String,
     pub holder: Option<Actor>,
     pub last_legal_holder: Option<Actor>,

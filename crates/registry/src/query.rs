@@ -25,6 +25,9 @@ pub enum QueryError {
 
 pub struct ItemHistory {
     pub row: ItemRow,
+    /// Parts fitted now: declared with this item as parent or fitted by a
+    /// `component_replaced` event, less those a later `component_replaced` removed.
+    pub components: Vec<String>,
     pub projection: Projection,
     /// (recorded_at, recorded_by) per ledger index of the item's records.
     pub recorded: std::collections::HashMap<u64, (String, String)>,
@@ -54,8 +57,20 @@ pub fn history(node: &Node, key: &str) -> Result<ItemHistory, QueryError> {
     }
     let projection =
         project(row.id, &item_object, &events).map_err(|e| QueryError::Damaged(e.to_string()))?;
+    let mut components = store.parts_of(&row.key)?;
+    for e in projection.events.iter().filter(|e| !e.void) {
+        if let Some(removed) = &e.event.removed_part {
+            components.retain(|k| k != removed.as_str());
+        }
+        if let Some(part) = &e.event.part {
+            if !components.iter().any(|k| k == part.as_str()) {
+                components.push(part.as_str().to_owned());
+            }
+        }
+    }
     Ok(ItemHistory {
         row,
+        components,
         projection,
         recorded,
     })
@@ -87,6 +102,7 @@ pub fn item_json(h: &ItemHistory) -> Value {
     item.insert("markings".into(), Value::Array(markings));
     item.insert("internal_id".into(), json!(format!("tm:{}", h.row.id)));
     item.insert("ledger_index".into(), json!(h.row.id));
+    item.insert("components".into(), json!(h.components));
     item.insert("status".into(), json!(p.status.as_str()));
     item.insert("holder".into(), opt_actor(&p.holder));
     item.insert("last_legal_holder".into(), opt_actor(&p.last_legal_holder));

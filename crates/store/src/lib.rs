@@ -189,6 +189,8 @@ pub trait Store {
 
     fn item_by_key(&self, key: &str) -> Result<Option<ItemRow>>;
     fn item_by_id(&self, id: u64) -> Result<Option<ItemRow>>;
+    /// Keys of the parts declared (or corrected) as belonging to the item `parent_key`.
+    fn parts_of(&self, parent_key: &str) -> Result<Vec<String>>;
     fn item_events(&self, item_id: u64) -> Result<Vec<EventRow>>;
     fn event_by_id(&self, event_id: &str) -> Result<Option<EventRow>>;
     fn event_by_digest(&self, digest: &Hash) -> Result<Option<EventRow>>;

@@ -130,3 +130,37 @@ fn generated_data_imports_and_verifies() {
     assert_eq!(v["ok"], true, "{v}");
     assert_eq!(v["items"], 300);
 }
+
+#[test]
+fn modular_weapons_track_their_parts_through_component_swaps() {
+    let s = Store::new("KE");
+    let f = s.file(
+        "parts.jsonl",
+        r#"{"record":"item","key":"W1","kind":"firearm","make":"SIG Sauer","model":"P320","markings":[{"kind":"serial","text":"58A123456","component":"frame"}]}
+{"record":"item","key":"W1-SLIDE-A","kind":"part","type":"slide","parent":"W1","markings":[{"kind":"serial","text":"58A123456","component":"slide"}]}
+{"record":"item","key":"W1-BARREL-A","kind":"part","type":"barrel","parent":"W1","markings":[{"kind":"serial","text":"B-7781","component":"barrel"}]}
+{"record":"item","key":"SLIDE-X","kind":"part","type":"slide","markings":[{"kind":"serial","text":"58B999001","component":"slide"}]}
+{"record":"event","item":"W1","type":"component_replaced","date":"2019-04-02","part":"SLIDE-X","removed_part":"W1-SLIDE-A","note":"slide swapped at armoury"}
+"#,
+    );
+    let (code, report) = s.import(&f, &[]);
+    assert_eq!(code, 0, "{report}");
+    let item = s.json(&["item", "show", "W1", "--json"]);
+    assert_eq!(
+        item["components"],
+        serde_json::json!(["W1-BARREL-A", "SLIDE-X"])
+    );
+    // The swapped-in slide's serial finds the weapon's part.
+    let hits = s.json(&["search", "58B999001", "--json"]);
+    assert_eq!(hits["hits"][0]["item"], "SLIDE-X");
+    // A part of an unknown weapon is refused.
+    let g = s.file(
+        "bad.jsonl",
+        r#"{"record":"item","key":"P9","kind":"part","parent":"NOPE"}
+"#,
+    );
+    let (code, report) = s.import(&g, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(report["errors"][0]["field"], "parent");
+    assert_eq!(s.json(&["ledger", "verify", "--json"])["ok"], true);
+}
