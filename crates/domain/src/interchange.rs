@@ -284,6 +284,25 @@ impl Walk {
         v
     }
 
+    /// A required field whose value is one of a fixed set of names.
+    fn required_enum<T>(
+        &mut self,
+        obj: &Map<String, Value>,
+        prefix: &str,
+        field: &str,
+        parse: fn(&str) -> Option<T>,
+        expected: fn() -> String,
+    ) -> Option<T> {
+        if obj.get(field).is_none_or(Value::is_null) {
+            self.err(
+                path(prefix, field),
+                format!("is required (one of: {})", expected()),
+            );
+            return None;
+        }
+        self.enumerated(obj, prefix, field, parse, expected)
+    }
+
     fn object<'a>(&mut self, v: &'a Value, p: &str) -> Option<&'a Map<String, Value>> {
         match v {
             Value::Object(o) => Some(o),
@@ -335,12 +354,7 @@ impl Walk {
     fn marking(&mut self, v: &Value, p: &str) -> Option<Marking> {
         let o = self.object(v, p)?;
         self.note_unknown(o, MARKING_FIELDS, p);
-        let kind = if o.contains_key("kind") {
-            self.enumerated(o, p, "kind", MarkingKind::parse, MarkingKind::expected)
-        } else {
-            self.err(path(p, "kind"), "is required");
-            None
-        };
+        let kind = self.required_enum(o, p, "kind", MarkingKind::parse, MarkingKind::expected);
         let text = self.required_text(o, p, "text", 256);
         let component = self.text(o, p, "component", 64);
         let legibility = if o.contains_key("legibility") {
@@ -519,15 +533,7 @@ pub fn parse_record(object: &Map<String, Value>) -> Result<(Record, Vec<String>)
 fn parse_item(w: &mut Walk, o: &Map<String, Value>) -> Option<Item> {
     w.note_unknown(o, ITEM_FIELDS, "");
     let key = w.item_key(o, "key", true);
-    let kind = if o.get("kind").is_none_or(Value::is_null) {
-        w.err(
-            "kind",
-            format!("is required (one of: {})", ItemKind::expected()),
-        );
-        None
-    } else {
-        w.enumerated(o, "", "kind", ItemKind::parse, ItemKind::expected)
-    };
+    let kind = w.required_enum(o, "", "kind", ItemKind::parse, ItemKind::expected);
     let item_type = w.text(o, "", "type", 64);
     let make = w.text(o, "", "make", 128);
     let model = w.text(o, "", "model", 128);
@@ -589,15 +595,7 @@ fn parse_item(w: &mut Walk, o: &Map<String, Value>) -> Option<Item> {
 fn parse_event(w: &mut Walk, o: &Map<String, Value>) -> Option<Event> {
     w.note_unknown(o, EVENT_FIELDS, "");
     let item = w.item_key(o, "item", true);
-    let event_type = if o.get("type").is_none_or(Value::is_null) {
-        w.err(
-            "type",
-            format!("is required (one of: {})", EventType::expected()),
-        );
-        None
-    } else {
-        w.enumerated(o, "", "type", EventType::parse, EventType::expected)
-    };
+    let event_type = w.required_enum(o, "", "type", EventType::parse, EventType::expected);
     let date = match w.required_text(o, "", "date", 64) {
         Some(s) => match PartialDate::parse(&s) {
             Ok(d) => Some(d),
