@@ -205,9 +205,26 @@ impl Walk {
         prefix: &str,
         field: &str,
     ) -> Option<CountryCode> {
-        let s = self.text(obj, prefix, field, 8)?;
-        match CountryCode::parse(&s) {
-            Ok(c) => Some(c),
+        self.parsed(obj, prefix, field, 8, false, CountryCode::parse)
+    }
+
+    /// A string field turned into a checked value by `parse`, whose message names the defect.
+    fn parsed<T>(
+        &mut self,
+        obj: &Map<String, Value>,
+        prefix: &str,
+        field: &str,
+        max: usize,
+        required: bool,
+        parse: fn(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        let s = if required {
+            self.required_text(obj, prefix, field, max)?
+        } else {
+            self.text(obj, prefix, field, max)?
+        };
+        match parse(&s) {
+            Ok(v) => Some(v),
             Err(m) => {
                 self.err(path(prefix, field), m);
                 None
@@ -337,18 +354,7 @@ impl Walk {
         field: &str,
         required: bool,
     ) -> Option<ItemKey> {
-        let s = if required {
-            self.required_text(obj, "", field, 256)?
-        } else {
-            self.text(obj, "", field, 256)?
-        };
-        match ItemKey::parse(&s) {
-            Ok(k) => Some(k),
-            Err(m) => {
-                self.err(field, m);
-                None
-            }
-        }
+        self.parsed(obj, "", field, 256, required, ItemKey::parse)
     }
 
     fn marking(&mut self, v: &Value, p: &str) -> Option<Marking> {
@@ -596,26 +602,8 @@ fn parse_event(w: &mut Walk, o: &Map<String, Value>) -> Option<Event> {
     w.note_unknown(o, EVENT_FIELDS, "");
     let item = w.item_key(o, "item", true);
     let event_type = w.required_enum(o, "", "type", EventType::parse, EventType::expected);
-    let date = match w.required_text(o, "", "date", 64) {
-        Some(s) => match PartialDate::parse(&s) {
-            Ok(d) => Some(d),
-            Err(m) => {
-                w.err("date", m);
-                None
-            }
-        },
-        None => None,
-    };
-    let id = match w.text(o, "", "id", 256) {
-        Some(s) => match EventId::parse(&s) {
-            Ok(id) => Some(id),
-            Err(m) => {
-                w.err("id", m);
-                None
-            }
-        },
-        None => None,
-    };
+    let date = w.parsed(o, "", "date", 64, true, PartialDate::parse);
+    let id = w.parsed(o, "", "id", 256, false, EventId::parse);
     let from = w.actor(o, "from");
     let to = w.actor(o, "to");
     let place = w.place(o);
