@@ -251,6 +251,27 @@ pub async fn search(
     q.status = p.status;
     q.any_kind = any_kind;
     q.limit = limit + offset;
+    // Records may have been imported by another process (the CLI) since the index was
+    // loaded: compare with the ledger and catch up first, so every search sees every record.
+    let known = state.search_index().ledger_size;
+    let caught_up = state
+        .reader()
+        .run(
+            move |node| -> Result<Option<tracemark_registry::search::SearchIndex>, String> {
+                let size = node.store.ledger_size().map_err(|e| e.to_string())?;
+                if size == known {
+                    return Ok(None);
+                }
+                tracemark_registry::search::open(node)
+                    .map(Some)
+                    .map_err(|e| e.to_string())
+            },
+        )
+        .await?
+        .map_err(|m| ApiError::internal(format!("updating the search index: {m}")))?;
+    if let Some(fresh) = caught_up {
+        state.set_search_index(fresh);
+    }
     let index = state.search_index();
     let doc = tokio::task::spawn_blocking(move || {
         let mut r = index

@@ -97,7 +97,10 @@ fn read_snapshot(node: &Node) -> Option<(u64, Index)> {
 /// Writes the snapshot atomically (temporary file, then rename).
 pub fn save(node: &Node, s: &SearchIndex) -> Result<(), SearchError> {
     let path = snapshot_path(node);
-    let tmp = path.with_extension("idx.tmp");
+    // A temporary name of its own per writer: a server and a CLI may save at the same time.
+    static SAVES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = SAVES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = path.with_extension(format!("idx.tmp.{}.{n}", std::process::id()));
     let io = |e| SearchError::Io(path.display().to_string(), e);
     let file = std::fs::File::create(&tmp).map_err(io)?;
     let mut w = BufWriter::with_capacity(1 << 20, file);
@@ -106,7 +109,10 @@ pub fn save(node: &Node, s: &SearchIndex) -> Result<(), SearchError> {
     s.index.write_snapshot(&mut w).map_err(io)?;
     let file = w.into_inner().map_err(|e| io(e.into_error()))?;
     file.sync_all().map_err(io)?;
-    std::fs::rename(&tmp, &path).map_err(io)?;
+    std::fs::rename(&tmp, &path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        io(e)
+    })?;
     Ok(())
 }
 

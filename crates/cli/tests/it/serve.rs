@@ -60,6 +60,24 @@ fn serve_demo_answers_the_api() {
     let (status, body) = get(&addr, "/api/v1/items/NO-SUCH-KEY");
     assert_eq!(status, 404);
     assert!(body.contains("\"not_found\""), "{body}");
+    // A record imported by the CLI while the server runs is found by the server's search.
+    let extra = dir.path().join("extra.jsonl");
+    std::fs::write(&extra, r#"{"record":"item","key":"CLI-1","kind":"firearm","markings":[{"kind":"serial","text":"QX-77001"}]}
+"#).unwrap();
+    let out = Command::new(BIN)
+        .args([
+            "--data",
+            dir.path().join("d").to_str().unwrap(),
+            "import",
+            extra.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (status, body) = get(&addr, "/api/v1/search?q=QX77001&mode=exact");
+    assert_eq!(status, 200, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["hits"][0]["item"], "CLI-1", "{body}");
     let (status, body) = get(&addr, "/api/v1/openapi.json");
     assert_eq!(status, 200);
     assert!(body.contains("/api/v1/items/{key}/custody"));
