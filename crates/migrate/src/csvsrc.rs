@@ -579,30 +579,13 @@ pub(crate) fn convert_csv(
         })
         .collect();
 
-    let mut summary = Summary {
-        format: SourceFormat::Csv,
-        encoding: Some(dec.encoding.name().to_owned()),
-        delimiter: Some(delimiter),
-        sheet: None,
+    let mut summary = plan.summary(
+        SourceFormat::Csv,
+        Some(dec.encoding.name().to_owned()),
+        Some(delimiter),
+        None,
         header_row,
-        rows: 0,
-        rows_rejected: 0,
-        records: 0,
-        errors: 0,
-        warnings: 0,
-        keys_generated: plan.keys_generated,
-        columns: plan
-            .columns
-            .iter()
-            .cloned()
-            .zip(
-                plan.fields
-                    .iter()
-                    .map(|f| f.as_ref().map(|(f, _)| f.clone())),
-            )
-            .collect(),
-        mapping: plan.mapping.clone(),
-    };
+    );
     let mut file_problems = resolved.warnings;
     file_problems.extend(header_problems.into_iter().map(|mut p| {
         if let Some(c) = &mut p.column {

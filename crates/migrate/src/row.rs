@@ -38,6 +38,42 @@ const MAX_NOTE_CHARS: usize = 4096;
 const MAX_ID_CHARS: usize = 128;
 
 impl Plan {
+    /// The summary of a conversion about to start with this plan (counts at zero). The CSV
+    /// and spreadsheet sources fill in what they know of the file.
+    pub fn summary(
+        &self,
+        format: crate::SourceFormat,
+        encoding: Option<String>,
+        delimiter: Option<u8>,
+        sheet: Option<String>,
+        header_row: u64,
+    ) -> crate::Summary {
+        crate::Summary {
+            format,
+            encoding,
+            delimiter,
+            sheet,
+            header_row,
+            rows: 0,
+            rows_rejected: 0,
+            records: 0,
+            errors: 0,
+            warnings: 0,
+            keys_generated: self.keys_generated,
+            columns: self
+                .columns
+                .iter()
+                .cloned()
+                .zip(
+                    self.fields
+                        .iter()
+                        .map(|f| f.as_ref().map(|(f, _)| f.clone())),
+                )
+                .collect(),
+            mapping: self.mapping.clone(),
+        }
+    }
+
     pub fn new(
         columns: Vec<ColumnRef>,
         fields: Vec<Option<(Field, Option<String>)>>,

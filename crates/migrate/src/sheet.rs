@@ -319,30 +319,7 @@ pub(crate) fn convert_workbook(
         }
     }
 
-    let mut summary = Summary {
-        format,
-        encoding: None,
-        delimiter: None,
-        sheet: Some(sheet),
-        header_row,
-        rows: 0,
-        rows_rejected: 0,
-        records: 0,
-        errors: 0,
-        warnings: 0,
-        keys_generated: plan.keys_generated,
-        columns: plan
-            .columns
-            .iter()
-            .cloned()
-            .zip(
-                plan.fields
-                    .iter()
-                    .map(|f| f.as_ref().map(|(f, _)| f.clone())),
-            )
-            .collect(),
-        mapping: plan.mapping.clone(),
-    };
+    let mut summary = plan.summary(format, None, None, Some(sheet), header_row);
     if !file_problems.is_empty() {
         summary.warnings += file_problems.len() as u64;
         out(Converted {

@@ -228,30 +228,22 @@ impl<R: Read> In<R> {
     }
 
     fn u32s(&mut self) -> Result<Vec<u32>, SnapshotError> {
-        let n = self.len()?;
-        let bytes = n
-            .checked_mul(4)
-            .ok_or_else(|| format("a length is out of range"))?;
-        let mut out = Vec::with_capacity(n.min(CHUNK));
-        let mut left = bytes;
-        let mut buf = vec![0u8; CHUNK.min(bytes)];
-        while left > 0 {
-            let take = left.min(CHUNK);
-            self.raw(&mut buf[..take])?;
-            out.extend(
-                buf[..take]
-                    .chunks_exact(4)
-                    .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])),
-            );
-            left -= take;
-        }
-        Ok(out)
+        self.ints(u32::from_le_bytes)
     }
 
     fn u16s(&mut self) -> Result<Vec<u16>, SnapshotError> {
+        self.ints(u16::from_le_bytes)
+    }
+
+    /// A length-prefixed array of little-endian integers of `W` bytes, read in bounded chunks
+    /// so a damaged length cannot make us allocate more than the file holds.
+    fn ints<const W: usize, T>(
+        &mut self,
+        decode: fn([u8; W]) -> T,
+    ) -> Result<Vec<T>, SnapshotError> {
         let n = self.len()?;
         let bytes = n
-            .checked_mul(2)
+            .checked_mul(W)
             .ok_or_else(|| format("a length is out of range"))?;
         let mut out = Vec::with_capacity(n.min(CHUNK));
         let mut left = bytes;
@@ -259,11 +251,11 @@ impl<R: Read> In<R> {
         while left > 0 {
             let take = left.min(CHUNK);
             self.raw(&mut buf[..take])?;
-            out.extend(
-                buf[..take]
-                    .chunks_exact(2)
-                    .map(|c| u16::from_le_bytes([c[0], c[1]])),
-            );
+            out.extend(buf[..take].chunks_exact(W).map(|c| {
+                let mut a = [0u8; W];
+                a.copy_from_slice(c);
+                decode(a)
+            }));
             left -= take;
         }
         Ok(out)
