@@ -342,6 +342,8 @@ pub struct Summary {
     pub warnings: u64,
     /// Keys were derived from the register name and row (no key column).
     pub keys_generated: bool,
+    /// The register's name in derived keys (`<register>-R<row>`).
+    pub register: String,
     /// Every column and the field it was read as (`None`: not imported).
     pub columns: Vec<(ColumnRef, Option<Field>)>,
     /// The mapping used, as a mapping file would give it (detected columns included).

@@ -753,6 +753,7 @@ fn synonyms() -> Vec<(Field, &'static [&'static str])> {
             Field::HolderDate,
             &[
                 "assignment date", "date of assignment", "assigned on", "holder since",
+                "holder date", "date of holder",
                 "date of issue", "date d'affectation", "date d'attribution", "date de remise",
                 "affecté le", "fecha de asignación", "fecha de entrega", "asignado el",
                 "data de atribuição", "data de afetação", "data de entrega", "дата закрепления",

@@ -60,6 +60,7 @@ impl Plan {
             errors: 0,
             warnings: 0,
             keys_generated: self.keys_generated,
+            register: self.register.clone(),
             columns: self
                 .columns
                 .iter()
@@ -473,9 +474,22 @@ impl Plan {
         // Current holder → assigned.
         let holder = self.text(cells, &Field::Holder);
         let holder_date = self.text(cells, &Field::HolderDate);
+        // The holder event, when its date is not in the row (it then takes the status's date
+        // when the row has a dated status event, else as_of).
+        let mut undated_holder: Option<usize> = None;
+        let status_dated = match (
+            self.text(cells, &Field::Status),
+            self.text(cells, &Field::StatusDate),
+        ) {
+            (Some((_, s)), Some(_)) => matches!(parse_status(s), Ok(Some(_))),
+            _ => false,
+        };
         match (holder, holder_date) {
             (Some((hcol, name)), date) => {
                 let idx = records.len();
+                if date.is_none() {
+                    undated_holder = Some(idx);
+                }
                 let date = match date {
                     Some((dcol, d)) => {
                         r.provenance
@@ -489,7 +503,7 @@ impl Plan {
                         }
                     }
                     None => {
-                        if self.mapping.as_of.is_none() {
+                        if self.mapping.as_of.is_none() && !status_dated {
                             r.error(
                                 hcol,
                                 "the current holder is given without a date",
@@ -522,6 +536,7 @@ impl Plan {
         // Status → the event that gives it.
         let status = self.text(cells, &Field::Status);
         let status_date = self.text(cells, &Field::StatusDate);
+        let status_date_col = status_date.map(|(c, _)| c);
         match (status, status_date) {
             (Some((scol, s)), date) => match parse_status(s) {
                 Ok(Some(event_type)) => {
@@ -549,6 +564,25 @@ impl Plan {
                             self.mapping.as_of.clone()
                         }
                     };
+                    // A register that names a holder without a date and a status with one
+                    // (stolen on 17/08/2011 from the Lille station) says the holder held the
+                    // weapon then: dating the holder at as_of, after the theft, would make a
+                    // stolen weapon look in service. The holder is dated with the status (and
+                    // placed before it), and the event says the date was inferred.
+                    if let (Some(h), Some(d), Some(dcol)) = (undated_holder, &date, status_date_col)
+                    {
+                        if let Some(holder_ev) = records.get_mut(h) {
+                            holder_ev.insert("date".into(), json!(d));
+                            holder_ev.insert(
+                                "note".into(),
+                                json!(format!(
+                                    "date not in the register: the holder held the item when its status became \"{s}\""
+                                )),
+                            );
+                            r.provenance
+                                .push((format!("records[{h}].date"), dcol.clone()));
+                        }
+                    }
                     let ev = self.event(&key, "status", event_type, date);
                     r.provenance.push((format!("records[{idx}]"), scol.clone()));
                     r.provenance

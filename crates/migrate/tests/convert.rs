@@ -132,7 +132,14 @@ FR-0002;FN-88213;FN Herstal;FAL;7.62x51mm;Fusil d'assaut;Belgique;1975;12/01/197
     assert_eq!(s(&r3.records[0]["country_of_manufacture"]), "BE");
     assert_eq!(s(&r3.records[0]["note"]), "trouvé à Lille");
     assert_eq!(s(&r3.records[1]["type"]), "imported"); // Belgian supplier
-    assert_eq!(s(&r3.records[2]["date"]), "2024-06"); // holder without a date: as_of
+                                                       // The holder without a date of its own held the weapon when it was stolen: dated with the
+                                                       // theft (not as_of, which would make the stolen weapon look in service), and saying so.
+    assert_eq!(s(&r3.records[2]["date"]), "2011-08-17");
+    assert!(s(&r3.records[2]["note"]).contains("date not in the register"));
+    assert_eq!(
+        r3.column_for(2, "date").unwrap().to_string(),
+        "O \"Date du vol\""
+    );
     let stolen = &r3.records[3];
     assert_eq!(s(&stolen["type"]), "reported_stolen");
     assert_eq!(s(&stolen["date"]), "2011-08-17");
