@@ -415,6 +415,7 @@ pub async fn import_records(
                 rejects: None,
                 recorded_by: RECORDED_BY.into(),
                 batch_records: DEFAULT_BATCH_RECORDS,
+                ..ImportOptions::default()
             };
             let files = vec![upload.path().to_path_buf()];
             let report = tracemark_registry::import::import(node, &files, &opts, clock.as_ref());

@@ -61,6 +61,62 @@ pub struct ImportOptions {
     /// Who is recording (e.g. `cli:alice`); goes into every leaf.
     pub recorded_by: String,
     pub batch_records: usize,
+    /// Check only: run pass 1 and report, write nothing (the register import uses it to
+    /// report every problem of a file at once).
+    pub dry_run: bool,
+    /// Told how far the import has got, once per parsed chunk.
+    pub progress: Option<ProgressFn>,
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        ImportOptions {
+            accept_valid: false,
+            rejects: None,
+            recorded_by: "unknown".into(),
+            batch_records: DEFAULT_BATCH_RECORDS,
+            dry_run: false,
+            progress: None,
+        }
+    }
+}
+
+/// The stages of a long import, in the order they run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Reading a register export (CSV: bytes of the file; spreadsheet: rows, no total).
+    Converting,
+    /// Pass 1, validating every record (bytes of input).
+    Checking,
+    /// Pass 2, appending accepted records to the ledger (records).
+    Writing,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Converting => "reading",
+            Phase::Checking => "checking",
+            Phase::Writing => "writing",
+        }
+    }
+}
+
+/// How far a phase has got: `done` out of `total` (when known) in the phase's unit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Progress {
+    pub phase: Phase,
+    pub done: u64,
+    pub total: Option<u64>,
+}
+
+/// Receives [`Progress`] reports; called from the importing thread.
+pub type ProgressFn = std::sync::Arc<dyn Fn(Progress) + Send + Sync>;
+
+fn report_progress(opts: &ImportOptions, phase: Phase, done: u64, total: Option<u64>) {
+    if let Some(p) = &opts.progress {
+        p(Progress { phase, done, total });
+    }
 }
 
 #[derive(Debug, Serialize, Clone, PartialEq, Eq)]
@@ -326,6 +382,12 @@ pub fn import(
     // accepted[file] = line numbers (1-based) to write in pass 2, ascending.
     let mut accepted: Vec<Vec<u32>> = vec![Vec::new(); files.len()];
     let start_size = node.store.ledger_size()?;
+    let input_bytes: u64 = files
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    let mut bytes_checked: u64 = 0;
     {
         let mut v = Validation {
             store: node.store.as_ref(),
@@ -346,6 +408,10 @@ pub fn import(
                 let at_end = line.is_none();
                 if let Some(line) = line {
                     n += 1;
+                    bytes_checked += 1 + match &line {
+                        Line::Text(t) => t.len() as u64,
+                        Line::TooLong(len) => *len,
+                    };
                     chunk.push((n, line));
                 }
                 if chunk.len() < PARSE_CHUNK && !at_end {
@@ -413,6 +479,7 @@ pub fn import(
                         }
                     }
                 }
+                report_progress(opts, Phase::Checking, bytes_checked, Some(input_bytes));
                 if at_end {
                     break;
                 }
@@ -430,8 +497,12 @@ pub fn import(
         report.ledger_size = start_size;
         return Ok(report);
     }
+    if opts.dry_run {
+        report.ledger_size = start_size;
+        return Ok(report);
+    }
     if report.accepted > 0 {
-        commit_accepted(node, files, &accepted, opts, clock)?;
+        commit_accepted(node, files, &accepted, opts, clock, report.accepted)?;
         report.committed = true;
     }
     report.ledger_size = node.store.ledger_size()?;
@@ -445,8 +516,10 @@ fn commit_accepted(
     accepted: &[Vec<u32>],
     opts: &ImportOptions,
     clock: &dyn Clock,
+    total: u64,
 ) -> Result<(), ImportError> {
     let mut batch = BatchBuilder::new(node.store.ledger_size()?, clock.now_rfc3339());
+    let mut written: u64 = 0;
     for (fi, path) in files.iter().enumerate() {
         let name = path.display().to_string();
         let mut wanted = accepted[fi].iter().copied().peekable();
@@ -500,7 +573,9 @@ fn commit_accepted(
                     let next = batch.commit(node)?;
                     batch = BatchBuilder::new(next, clock.now_rfc3339());
                 }
+                written += 1;
             }
+            report_progress(opts, Phase::Writing, written, Some(total));
             if done {
                 break;
             }

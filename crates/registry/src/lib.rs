@@ -7,6 +7,8 @@
 //! - [`envelope`]: the ledger's leaf format (canonical JSON, versioned).
 //! - [`import`]: validated, idempotent, all-or-nothing import of JSON Lines.
 //! - [`query`]: items and chains of custody.
+//! - [`register`]: import of register exports (CSV, spreadsheets) through the same engine,
+//!   with a validation report by row and column.
 //! - [`proofs`]: leaves, checkpoints, inclusion and consistency proofs.
 //! - [`search`]: the identification search index, kept beside the store and caught up.
 //! - [`verify`]: recompute everything from the ledger and compare.
@@ -20,6 +22,7 @@ mod lines;
 pub mod node;
 pub mod proofs;
 pub mod query;
+pub mod register;
 pub mod search;
 pub mod verify;
 
