@@ -9,8 +9,13 @@ use serde_json::json;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use tracemark_registry::import::{ImportOptions, DEFAULT_BATCH_RECORDS};
 use tracemark_registry::{proofs, query, verify, Node, NodeError, SystemClock};
+
+mod demo;
+mod import;
+mod progress;
+
+mod export;
 
 /// Import and verify allocate and free millions of small JSON values; mimalloc does that
 /// markedly faster than the system allocator (measured in BENCHMARKS.md).
@@ -23,7 +28,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
     version,
     about = "Marking, record-keeping and tracing of small arms and light weapons (UN ITI)"
 )]
-struct Cli {
+pub(crate) struct Cli {
     /// The embedded store's folder.
     #[arg(
         long,
@@ -51,7 +56,9 @@ enum Command {
         name: Option<String>,
     },
     /// Import interchange files (all-or-nothing unless --accept-valid).
-    Import(ImportArgs),
+    Import(import::ImportArgs),
+    /// Export the ledger records (JSON Lines) or analyst tables (CSV, Parquet).
+    Export(export::ExportArgs),
     /// Show an item, its markings, status and holder.
     Item {
         #[command(subcommand)]
@@ -84,6 +91,8 @@ enum Command {
         #[command(subcommand)]
         command: BenchCommand,
     },
+    /// Load a demonstration registry (national records and three messy registers) into a new store.
+    DemoData(demo::DemoArgs),
     /// Print deterministic synthetic registry data (JSON Lines).
     Generate {
         #[arg(long)]
@@ -94,24 +103,6 @@ enum Command {
         #[arg(long, default_value = "KE")]
         state: String,
     },
-}
-
-#[derive(Args)]
-struct ImportArgs {
-    #[arg(required = true)]
-    files: Vec<PathBuf>,
-    #[arg(long, default_value = "jsonl", value_parser = ["jsonl", "csv"])]
-    format: String,
-    /// Commit the valid records and write the rejected lines to --rejects.
-    #[arg(long, requires = "rejects")]
-    accept_valid: bool,
-    #[arg(long, requires = "accept_valid")]
-    rejects: Option<PathBuf>,
-    #[arg(long)]
-    json: bool,
-    /// Records per transaction (each with a signed checkpoint).
-    #[arg(long, default_value_t = DEFAULT_BATCH_RECORDS, hide = true)]
-    batch: usize,
 }
 
 #[derive(Args)]
@@ -312,7 +303,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 cli.data.join(tracemark_registry::node::KEY_FILE).display()
             );
         }
-        Command::Import(args) => return import(&cli, args),
+        Command::Import(args) => return import::run(&cli, args),
         Command::Item {
             command: ItemCommand::Show { key, json },
         } => {
@@ -340,6 +331,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             search(&node, args)?;
         }
         Command::Serve { addr, demo } => serve(&cli, *addr, *demo)?,
+        Command::DemoData(args) => demo::run(&cli, args)?,
         Command::Generate { items, seed, state } => {
             if tracemark_domain::ids::CountryCode::parse(state).is_err() {
                 return Err(Failure::Usage(format!(
@@ -360,6 +352,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             }
         }
         Command::Ledger { command } => return ledger(&cli, command),
+        Command::Export(args) => export::run(&cli, args)?,
         Command::Bench {
             command: BenchCommand::Custody { samples, seed },
         } => {
@@ -469,8 +462,8 @@ fn search(node: &Node, args: &SearchArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Items in the demonstration register loaded by `serve --demo`.
-const DEMO_ITEMS: u64 = 5_000;
+/// Items in the demonstration registry loaded by `serve --demo`.
+const DEMO_ITEMS: u64 = demo::DEFAULT_ITEMS;
 
 fn serve(cli: &Cli, addr: std::net::SocketAddr, demo: bool) -> Result<(), Failure> {
     if cli.database.is_some() {
@@ -487,39 +480,12 @@ fn serve(cli: &Cli, addr: std::net::SocketAddr, demo: bool) -> Result<(), Failur
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     if demo {
-        let mut node = if cli.data.join(tracemark_store::sqlite::DB_FILE).exists() {
-            Node::open(&cli.data)?
-        } else {
-            Node::init(&cli.data, "KE", Some("demo-registry"), &SystemClock)?
-        };
+        let mut node = demo::open_or_init(&cli.data)?;
         if node.store.ledger_size().context("ledger size")? > 0 {
             eprintln!("--demo: the store already holds records; serving it as it is");
         } else {
-            let file = cli.data.join("demo.jsonl");
-            let out = std::fs::File::create(&file).context("writing the demo data")?;
-            let opts = tracemark_generate::GenerateOptions {
-                items: DEMO_ITEMS,
-                seed: 1,
-                state: node.info.state.clone(),
-            };
-            tracemark_generate::generate(&opts, std::io::BufWriter::new(out))
-                .context("generating the demo data")?;
-            let report = tracemark_registry::import::import(
-                &mut node,
-                std::slice::from_ref(&file),
-                &ImportOptions {
-                    accept_valid: false,
-                    rejects: None,
-                    recorded_by: "demo".into(),
-                    batch_records: DEFAULT_BATCH_RECORDS,
-                },
-                &SystemClock,
-            )
-            .map_err(|e| Failure::Internal(e.into()))?;
-            eprintln!(
-                "--demo: loaded {} records of a generated register ({} items)",
-                report.accepted, DEMO_ITEMS
-            );
+            let loaded = demo::load(&mut node, DEMO_ITEMS, 1)?;
+            demo::summarise(&loaded);
         }
     } else if !cli.data.join(tracemark_store::sqlite::DB_FILE).exists() {
         return Err(Failure::Usage(format!(
@@ -548,90 +514,6 @@ fn history(node: &Node, key: &str) -> Result<query::ItemHistory, Failure> {
     query::history(node, key).map_err(|e| match e {
         query::QueryError::NotFound(_) => Failure::Rejected(e.to_string()),
         other => Failure::Internal(other.into()),
-    })
-}
-
-fn import(cli: &Cli, args: &ImportArgs) -> Result<ExitCode, Failure> {
-    if args.format == "csv" {
-        return Err(Failure::Usage(
-            "--format csv is not built yet in this version; convert to JSON Lines".into(),
-        ));
-    }
-    for f in &args.files {
-        if !f.is_file() {
-            return Err(Failure::Usage(format!("{}: no such file", f.display())));
-        }
-    }
-    let mut node = open(cli)?;
-    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
-    let opts = ImportOptions {
-        accept_valid: args.accept_valid,
-        rejects: args.rejects.clone(),
-        recorded_by: format!("cli:{user}"),
-        batch_records: args.batch,
-    };
-    let report = tracemark_registry::import::import(&mut node, &args.files, &opts, &SystemClock)
-        .map_err(|e| Failure::Internal(e.into()))?;
-    if report.committed {
-        // Keep the search index current with what was just accepted.
-        tracemark_registry::search::open(&node).map_err(|e| Failure::Internal(e.into()))?;
-    }
-    if args.json {
-        let errors: Vec<_> = report
-            .errors
-            .iter()
-            .map(
-                |e| json!({"file": e.file, "line": e.line, "field": e.field, "message": e.message}),
-            )
-            .collect();
-        let warnings: Vec<_> = report
-            .warnings
-            .iter()
-            .map(
-                |e| json!({"file": e.file, "line": e.line, "field": e.field, "message": e.message}),
-            )
-            .collect();
-        print_json(&json!({
-            "accepted": report.accepted,
-            "rejected": report.rejected,
-            "duplicates": report.duplicates,
-            "errors": errors,
-            "warnings": warnings,
-            "warnings_total": report.warnings_total,
-            "committed": report.committed,
-            "ledger_size": report.ledger_size,
-        }))?;
-    } else {
-        for e in &report.errors {
-            let field = if e.field.is_empty() {
-                String::new()
-            } else {
-                format!("{}: ", e.field)
-            };
-            eprintln!("{}:{}: {field}{}", e.file, e.line, e.message);
-        }
-        if report.warnings_total > 0 {
-            eprintln!(
-                "{} unknown field(s) kept as given (see --json)",
-                report.warnings_total
-            );
-        }
-        if !report.errors.is_empty() && !args.accept_valid {
-            eprintln!(
-                "error: {} invalid record(s); nothing was imported (fix them, or use --accept-valid --rejects FILE)",
-                report.rejected
-            );
-        } else {
-            println!(
-                "accepted {}, rejected {}, duplicates {}; ledger size {}",
-                report.accepted, report.rejected, report.duplicates, report.ledger_size
-            );
-        }
-    }
-    Ok(if report.errors.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
     })
 }
 

@@ -6,6 +6,7 @@
 mod cli;
 mod faults;
 mod ledger;
+mod register;
 mod search;
 mod serve;
 
