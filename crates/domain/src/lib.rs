@@ -6,6 +6,7 @@
 //! function of its inputs, which is what lets `ledger verify` recompute every projection from
 //! the ledger and get the same answer.
 //!
+//! - [`account`]: agencies, account names and roles (the organisation model).
 //! - [`ids`]: checked identifiers (country codes, item keys, event ids).
 //! - [`date`]: partial dates that keep their precision.
 //! - [`model`]: the validated vocabulary.
@@ -13,6 +14,7 @@
 //! - [`lifecycle`]: what may be recorded, given what is recorded.
 //! - [`projection`]: status, holder, chain of custody and point of diversion.
 
+pub mod account;
 pub mod date;
 pub mod ids;
 pub mod interchange;

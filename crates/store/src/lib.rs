@@ -34,6 +34,10 @@ pub enum StoreError {
     TooNew { found: i64, supported: i64 },
     #[error("store is damaged: {0}")]
     Corrupt(String),
+    #[error("{0} already exists")]
+    Duplicate(String),
+    #[error("{0} does not exist")]
+    Missing(String),
     #[error("signing the checkpoint failed: {0}")]
     Signing(String),
     #[error("database error: {0}")]
@@ -168,6 +172,77 @@ pub struct Batch {
 /// Signs the checkpoint for a tree size and root; returns the signed note.
 pub type CheckpointSigner<'a> = dyn Fn(u64, &Hash) -> std::result::Result<String, String> + 'a;
 
+/// An agency of the node's state (organisation model, issue #4).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AgencyRow {
+    /// Checked short name (`tracemark_domain::account::AgencyName`).
+    pub name: String,
+    /// `police`, `defence`, `customs`, `licensing`, `dealer` or `other`.
+    pub kind: String,
+    /// The holder name under which records name this agency (`to.name` of an event), used
+    /// for need-to-know; `None` if its holdings are not recorded under a name.
+    pub holder_name: Option<String>,
+    /// Whether items it holds are visible only to its own users (and the roles the policy
+    /// exempts).
+    pub need_to_know: bool,
+    pub created_at: String,
+}
+
+/// A person's account. Secrets are stored only as hashes (Argon2id PHC string) or, for the
+/// TOTP seed, as the base32 secret the authenticator also holds.
+#[derive(Clone, PartialEq, Eq)]
+pub struct UserRow {
+    pub name: String,
+    pub agency: String,
+    pub role: String,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+    /// Base32 TOTP secret once enrolment has started.
+    pub totp_secret: Option<String>,
+    /// Whether a code from that secret has been checked once (enrolment finished).
+    pub totp_verified: bool,
+    /// Consecutive failed sign-ins since the last success.
+    pub failed_logins: u32,
+    /// Unix time (seconds) until which sign-in is refused.
+    pub locked_until: Option<i64>,
+    pub created_at: String,
+}
+
+impl std::fmt::Debug for UserRow {
+    // Redacted: neither the password hash nor the TOTP secret belongs in a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRow")
+            .field("name", &self.name)
+            .field("agency", &self.agency)
+            .field("role", &self.role)
+            .field("totp_verified", &self.totp_verified)
+            .field("failed_logins", &self.failed_logins)
+            .field("locked_until", &self.locked_until)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A service account's API token. Only the SHA-256 of its secret part is kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenRow {
+    /// The public token id (the part before the secret).
+    pub id: String,
+    pub service: String,
+    pub agency: String,
+    pub role: String,
+    pub secret_sha256: Hash,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
+/// One entry of the audit log: its position in the audit Merkle tree and its canonical JSON.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditRow {
+    pub index: u64,
+    pub data: Vec<u8>,
+    pub leaf_hash: Hash,
+}
+
 /// The storage interface every backend implements.
 pub trait Store {
     fn node(&self) -> Result<NodeInfo>;
@@ -209,4 +284,45 @@ pub trait Store {
 
     /// Appends a batch in one durable transaction and signs a checkpoint for the new size.
     fn commit(&mut self, batch: Batch, sign: &CheckpointSigner<'_>) -> Result<StoredCheckpoint>;
+
+    // --- Accounts (issue #4). Names arrive checked by `tracemark_domain::account`. ---
+
+    /// Adds an agency; [`StoreError::Duplicate`] if the name is taken.
+    fn insert_agency(&mut self, agency: &AgencyRow) -> Result<()>;
+    fn agencies(&self) -> Result<Vec<AgencyRow>>;
+    /// Adds a user; [`StoreError::Duplicate`] if the name is taken, [`StoreError::Missing`]
+    /// if the agency does not exist.
+    fn insert_user(&mut self, user: &UserRow) -> Result<()>;
+    fn user(&self, name: &str) -> Result<Option<UserRow>>;
+    fn users(&self) -> Result<Vec<UserRow>>;
+    /// Replaces the user's password hash (and clears its lockout).
+    fn set_password(&mut self, name: &str, password_hash: &str) -> Result<()>;
+    /// Records the outcome of a sign-in: the failure count and lockout after it.
+    fn set_login_state(
+        &mut self,
+        name: &str,
+        failed_logins: u32,
+        locked_until: Option<i64>,
+    ) -> Result<()>;
+    /// Starts (secret) or finishes (verified) TOTP enrolment; `None` removes it.
+    fn set_totp(&mut self, name: &str, secret: Option<&str>, verified: bool) -> Result<()>;
+    /// The TOTP replay guard: records that the code of time step `step` was used, atomically,
+    /// and answers `false` if a code of this step or a later one was already used.
+    fn use_totp_step(&mut self, name: &str, step: i64) -> Result<bool>;
+
+    fn insert_token(&mut self, token: &TokenRow) -> Result<()>;
+    fn token(&self, id: &str) -> Result<Option<TokenRow>>;
+    fn tokens(&self) -> Result<Vec<TokenRow>>;
+    /// Revokes a token; `false` if there is no such token or it was already revoked.
+    fn revoke_token(&mut self, id: &str, at: &str) -> Result<bool>;
+
+    // --- The audit log: a second append-only Merkle log, with its own signed checkpoints. ---
+
+    /// Appends one entry and a signed checkpoint of the audit tree in one durable
+    /// transaction; returns the entry's index.
+    fn append_audit(&mut self, data: &[u8], sign: &CheckpointSigner<'_>) -> Result<u64>;
+    fn audit_size(&self) -> Result<u64>;
+    /// Entries `[from, from + limit)`, in index order.
+    fn audit_entries(&self, from: u64, limit: u64) -> Result<Vec<AuditRow>>;
+    fn latest_audit_checkpoint(&self) -> Result<Option<StoredCheckpoint>>;
 }

@@ -91,7 +91,120 @@ CREATE INDEX events_by_item ON events (item_id);
     r#"
 CREATE INDEX items_by_parent ON items (parent) WHERE parent IS NOT NULL;
 "#,
+    // 3: accounts (agencies, users, service tokens) and the audit log (issue #4).
+    r#"
+CREATE TABLE agencies (
+    name TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    holder_name TEXT,
+    need_to_know INTEGER NOT NULL,
+    created_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE users (
+    name TEXT PRIMARY KEY,
+    agency TEXT NOT NULL,
+    role TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    totp_secret TEXT,
+    totp_verified INTEGER NOT NULL DEFAULT 0,
+    -- The TOTP replay guard: the time step of the last code accepted.
+    totp_last_step INTEGER,
+    failed_logins INTEGER NOT NULL DEFAULT 0,
+    locked_until INTEGER,
+    created_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE service_tokens (
+    id TEXT PRIMARY KEY,
+    service TEXT NOT NULL,
+    agency TEXT NOT NULL,
+    role TEXT NOT NULL,
+    secret_sha256 BLOB NOT NULL,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+) WITHOUT ROWID;
+
+-- The audit log: a second RFC 6962 Merkle log (leaf = canonical JSON of one entry), with its
+-- own builder state and signed checkpoints. Append-only, like the ledger.
+CREATE TABLE audit_log (
+    idx INTEGER PRIMARY KEY,
+    data BLOB NOT NULL,
+    leaf_hash BLOB NOT NULL
+);
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TABLE audit_tree_state (
+    id INTEGER PRIMARY KEY CHECK (id = 0),
+    size INTEGER NOT NULL,
+    peaks BLOB NOT NULL
+);
+INSERT INTO audit_tree_state (id, size, peaks) VALUES (0, 0, x'');
+CREATE TABLE audit_checkpoints (
+    size INTEGER PRIMARY KEY,
+    root BLOB NOT NULL,
+    note TEXT NOT NULL
+);
+CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints
+BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
+CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
+BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
+"#,
 ];
+
+const USER_SELECT: &str = "SELECT name, agency, role, password_hash, totp_secret, totp_verified, failed_logins, locked_until, created_at FROM users";
+const TOKEN_SELECT: &str =
+    "SELECT id, service, agency, role, secret_sha256, created_at, revoked_at FROM service_tokens";
+
+fn read_user(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRow> {
+    Ok(UserRow {
+        name: r.get(0)?,
+        agency: r.get(1)?,
+        role: r.get(2)?,
+        password_hash: r.get(3)?,
+        totp_secret: r.get(4)?,
+        totp_verified: r.get(5)?,
+        failed_logins: r.get::<_, i64>(6)?.clamp(0, u32::MAX as i64) as u32,
+        locked_until: r.get(7)?,
+        created_at: r.get(8)?,
+    })
+}
+
+fn read_token(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<TokenRow>> {
+    let hash: Vec<u8> = r.get(4)?;
+    let row = TokenRow {
+        id: r.get(0)?,
+        service: r.get(1)?,
+        agency: r.get(2)?,
+        role: r.get(3)?,
+        secret_sha256: [0; 32],
+        created_at: r.get(5)?,
+        revoked_at: r.get(6)?,
+    };
+    Ok(hash_from(hash).map(|secret_sha256| TokenRow { secret_sha256, ..row }))
+}
+
+/// Maps a uniqueness violation to [`StoreError::Duplicate`] naming `what`.
+fn unique(e: rusqlite::Error, what: impl FnOnce() -> String) -> StoreError {
+    match e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+                || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE =>
+        {
+            StoreError::Duplicate(what())
+        }
+        e => StoreError::Sqlite(e),
+    }
+}
+
+/// Fails with [`StoreError::Missing`] when an UPDATE touched no row.
+fn one_row(changed: usize, what: impl FnOnce() -> String) -> Result<()> {
+    if changed == 0 {
+        Err(StoreError::Missing(what()))
+    } else {
+        Ok(())
+    }
+}
 
 pub struct SqliteStore {
     conn: Connection,
@@ -306,6 +419,242 @@ fn insert_markings(tx: &rusqlite::Transaction<'_>, id: u64, markings: &[MarkingR
 }
 
 impl Store for SqliteStore {
+    fn insert_agency(&mut self, a: &AgencyRow) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO agencies (name, kind, holder_name, need_to_know, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![a.name, a.kind, a.holder_name, a.need_to_know, a.created_at],
+            )
+            .map_err(|e| unique(e, || format!("agency '{}'", a.name)))?;
+        Ok(())
+    }
+
+    fn agencies(&self) -> Result<Vec<AgencyRow>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT name, kind, holder_name, need_to_know, created_at FROM agencies ORDER BY name",
+        )?;
+        let rows = st.query_map([], |r| {
+            Ok(AgencyRow {
+                name: r.get(0)?,
+                kind: r.get(1)?,
+                holder_name: r.get(2)?,
+                need_to_know: r.get(3)?,
+                created_at: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn insert_user(&mut self, u: &UserRow) -> Result<()> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let agency_exists: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM agencies WHERE name = ?1)",
+            [&u.agency],
+            |r| r.get(0),
+        )?;
+        if !agency_exists {
+            return Err(StoreError::Missing(format!("agency '{}'", u.agency)));
+        }
+        tx.execute(
+            "INSERT INTO users (name, agency, role, password_hash, totp_secret, totp_verified, failed_logins, locked_until, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                u.name,
+                u.agency,
+                u.role,
+                u.password_hash,
+                u.totp_secret,
+                u.totp_verified,
+                u.failed_logins as i64,
+                u.locked_until,
+                u.created_at
+            ],
+        )
+        .map_err(|e| unique(e, || format!("user '{}'", u.name)))?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn user(&self, name: &str) -> Result<Option<UserRow>> {
+        let mut st = self
+            .conn
+            .prepare_cached(&format!("{USER_SELECT} WHERE name = ?1"))?;
+        Ok(st.query_row([name], read_user).optional()?)
+    }
+
+    fn users(&self) -> Result<Vec<UserRow>> {
+        let mut st = self
+            .conn
+            .prepare_cached(&format!("{USER_SELECT} ORDER BY name"))?;
+        let rows = st.query_map([], read_user)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn set_password(&mut self, name: &str, password_hash: &str) -> Result<()> {
+        let n = self.conn.execute(
+            "UPDATE users SET password_hash = ?2, failed_logins = 0, locked_until = NULL WHERE name = ?1",
+            params![name, password_hash],
+        )?;
+        one_row(n, || format!("user '{name}'"))
+    }
+
+    fn set_login_state(
+        &mut self,
+        name: &str,
+        failed_logins: u32,
+        locked_until: Option<i64>,
+    ) -> Result<()> {
+        let n = self.conn.execute(
+            "UPDATE users SET failed_logins = ?2, locked_until = ?3 WHERE name = ?1",
+            params![name, failed_logins as i64, locked_until],
+        )?;
+        one_row(n, || format!("user '{name}'"))
+    }
+
+    fn set_totp(&mut self, name: &str, secret: Option<&str>, verified: bool) -> Result<()> {
+        // A new secret forgets the replay guard of the old one; keeping it would do no harm
+        // but would refuse nothing either.
+        let n = self.conn.execute(
+            "UPDATE users SET totp_secret = ?2, totp_verified = ?3, \
+             totp_last_step = CASE WHEN totp_secret IS ?2 THEN totp_last_step ELSE NULL END WHERE name = ?1",
+            params![name, secret, verified],
+        )?;
+        one_row(n, || format!("user '{name}'"))
+    }
+
+    fn use_totp_step(&mut self, name: &str, step: i64) -> Result<bool> {
+        // One statement, so two requests racing with the same code cannot both pass.
+        let n = self.conn.execute(
+            "UPDATE users SET totp_last_step = ?2 WHERE name = ?1 AND (totp_last_step IS NULL OR totp_last_step < ?2)",
+            params![name, step],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn insert_token(&mut self, t: &TokenRow) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO service_tokens (id, service, agency, role, secret_sha256, created_at, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![t.id, t.service, t.agency, t.role, t.secret_sha256.as_slice(), t.created_at, t.revoked_at],
+            )
+            .map_err(|e| unique(e, || format!("token '{}'", t.id)))?;
+        Ok(())
+    }
+
+    fn token(&self, id: &str) -> Result<Option<TokenRow>> {
+        let mut st = self
+            .conn
+            .prepare_cached(&format!("{TOKEN_SELECT} WHERE id = ?1"))?;
+        match st.query_row([id], read_token).optional()? {
+            Some(row) => Ok(Some(row?)),
+            None => Ok(None),
+        }
+    }
+
+    fn tokens(&self) -> Result<Vec<TokenRow>> {
+        let mut st = self
+            .conn
+            .prepare_cached(&format!("{TOKEN_SELECT} ORDER BY created_at, id"))?;
+        let rows = st.query_map([], read_token)?;
+        rows.map(|r| r?).collect()
+    }
+
+    fn revoke_token(&mut self, id: &str, at: &str) -> Result<bool> {
+        let n = self.conn.execute(
+            "UPDATE service_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+            params![id, at],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn append_audit(&mut self, data: &[u8], sign: &CheckpointSigner<'_>) -> Result<u64> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let (size, peaks): (i64, Vec<u8>) = tx.query_row(
+            "SELECT size, peaks FROM audit_tree_state WHERE id = 0",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let peaks = peaks
+            .chunks(32)
+            .map(|c| hash_from(c.to_vec()))
+            .collect::<Result<Vec<_>>>()?;
+        let mut tree = CompactRange::from_size_and_peaks(size as u64, peaks)
+            .map_err(|e| StoreError::Corrupt(format!("audit tree: {e}")))?;
+        let index = tree.size();
+        let hash = leaf_hash(data);
+        // Interior tiles are not stored for the audit tree yet, so the API serves no audit
+        // inclusion proofs; the signed checkpoints already commit to every entry.
+        let _ = tree.push(hash);
+        tx.execute(
+            "INSERT INTO audit_log (idx, data, leaf_hash) VALUES (?1, ?2, ?3)",
+            params![index as i64, data, hash.as_slice()],
+        )?;
+        let new_size = tree.size();
+        let root = tree.root();
+        let note = sign(new_size, &root).map_err(StoreError::Signing)?;
+        tx.execute(
+            "INSERT INTO audit_checkpoints (size, root, note) VALUES (?1, ?2, ?3)",
+            params![new_size as i64, root.as_slice(), note],
+        )?;
+        let peaks: Vec<u8> = tree.peaks().iter().flatten().copied().collect();
+        tx.execute(
+            "UPDATE audit_tree_state SET size = ?1, peaks = ?2 WHERE id = 0",
+            params![new_size as i64, peaks],
+        )?;
+        tx.commit()?;
+        Ok(index)
+    }
+
+    fn audit_size(&self) -> Result<u64> {
+        let size: i64 = self.conn.query_row(
+            "SELECT size FROM audit_tree_state WHERE id = 0",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(size as u64)
+    }
+
+    fn audit_entries(&self, from: u64, limit: u64) -> Result<Vec<AuditRow>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT idx, data, leaf_hash FROM audit_log WHERE idx >= ?1 ORDER BY idx LIMIT ?2",
+        )?;
+        let rows = st.query_map(
+            params![from.min(i64::MAX as u64) as i64, limit.min(i64::MAX as u64) as i64],
+            |r| Ok((r.get::<_, i64>(0)?, bytes_at(r, 1)?, bytes_at(r, 2)?)),
+        )?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (idx, data, hash) = row?;
+            out.push(AuditRow {
+                index: idx as u64,
+                data,
+                leaf_hash: hash_from(hash)?,
+            });
+        }
+        Ok(out)
+    }
+
+    fn latest_audit_checkpoint(&self) -> Result<Option<StoredCheckpoint>> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT size, root, note FROM audit_checkpoints ORDER BY size DESC LIMIT 1",
+                [],
+                |r| Ok((r.get::<_, i64>(0)?, bytes_at(r, 1)?, r.get::<_, String>(2)?)),
+            )
+            .optional()?;
+        match row {
+            Some((size, root, note)) => Ok(Some(StoredCheckpoint {
+                size: size as u64,
+                root: hash_from(root)?,
+                note,
+            })),
+            None => Ok(None),
+        }
+    }
+
     fn node(&self) -> Result<NodeInfo> {
         Ok(NodeInfo {
             state: self.meta("state")?,

@@ -1,0 +1,216 @@
+//! The authorization decision, made by the Cedar policy set shipped in
+//! `policies/tracemark.cedar` (its header documents the entities, actions and context), plus
+//! any policies a deployment adds. Handlers never test roles themselves: they build a
+//! [`Principal`], an [`Action`] and a [`Resource`] and ask [`PolicyEngine::decide`].
+
+use cedar_policy::{
+    Authorizer, Context, Entities, Entity, EntityId, EntityTypeName, EntityUid, PolicySet,
+    Request, RestrictedExpression,
+};
+use std::collections::{HashMap, HashSet};
+use std::str::FromStr;
+use tracemark_domain::account::Role;
+
+/// The shipped policy set.
+pub const SHIPPED_POLICIES: &str = include_str!("../../../policies/tracemark.cedar");
+
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error("the policy set does not parse: {0}")]
+    Parse(String),
+    #[error("building the authorization request failed: {0}")]
+    Request(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrincipalKind {
+    /// A person with a session.
+    User,
+    /// A system with a bearer token.
+    Service,
+}
+
+/// Who is asking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub kind: PrincipalKind,
+    pub name: String,
+    pub agency: String,
+    pub role: Role,
+    /// Whether the principal proved a second factor at sign-in.
+    pub mfa: bool,
+}
+
+impl Principal {
+    /// `user:alice` or `service:gateway`, as written in the audit log.
+    pub fn id(&self) -> String {
+        match self.kind {
+            PrincipalKind::User => format!("user:{}", self.name),
+            PrincipalKind::Service => format!("service:{}", self.name),
+        }
+    }
+}
+
+/// What is asked for; the names are the policy set's action ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    ReadItem,
+    ReadCustody,
+    Search,
+    Record,
+    ReadLedger,
+    ReadAudit,
+    Administer,
+}
+
+impl Action {
+    pub const ALL: [Action; 7] = [
+        Action::ReadItem,
+        Action::ReadCustody,
+        Action::Search,
+        Action::Record,
+        Action::ReadLedger,
+        Action::ReadAudit,
+        Action::Administer,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::ReadItem => "read_item",
+            Action::ReadCustody => "read_custody",
+            Action::Search => "search",
+            Action::Record => "record",
+            Action::ReadLedger => "read_ledger",
+            Action::ReadAudit => "read_audit",
+            Action::Administer => "administer",
+        }
+    }
+}
+
+/// What it is asked about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resource {
+    /// An item; `holder_agency` is set when its current holder is a registered agency whose
+    /// holdings are need-to-know.
+    Item {
+        key: String,
+        holder_agency: Option<String>,
+    },
+    /// The registry as a whole (search, import, ledger, audit, administration).
+    Registry,
+}
+
+/// The decision and the ids of the policies that made it (for the audit log).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub allowed: bool,
+    pub reasons: Vec<String>,
+}
+
+pub struct PolicyEngine {
+    policies: PolicySet,
+    authorizer: Authorizer,
+}
+
+fn uid(type_name: &str, id: &str) -> Result<EntityUid, PolicyError> {
+    let t = EntityTypeName::from_str(type_name).map_err(|e| PolicyError::Request(e.to_string()))?;
+    Ok(EntityUid::from_type_name_and_id(t, EntityId::new(id)))
+}
+
+impl PolicyEngine {
+    /// The shipped policy set plus `extra` (each the text of a `.cedar` file).
+    pub fn new(extra: &[String]) -> Result<PolicyEngine, PolicyError> {
+        let mut text = SHIPPED_POLICIES.to_owned();
+        for e in extra {
+            text.push('\n');
+            text.push_str(e);
+        }
+        let policies =
+            PolicySet::from_str(&text).map_err(|e| PolicyError::Parse(format!("{e:?}")))?;
+        Ok(PolicyEngine {
+            policies,
+            authorizer: Authorizer::new(),
+        })
+    }
+
+    /// May `who` do `action` on `resource`? `purpose` is what the client stated ("" if none).
+    /// An error inside the evaluation denies (Cedar's default), it never allows.
+    pub fn decide(
+        &self,
+        who: &Principal,
+        action: Action,
+        resource: &Resource,
+        purpose: &str,
+    ) -> Result<Decision, PolicyError> {
+        let principal_type = match who.kind {
+            PrincipalKind::User => "Tracemark::User",
+            PrincipalKind::Service => "Tracemark::Service",
+        };
+        let principal = uid(principal_type, &who.name)?;
+        let principal_entity = Entity::new(
+            principal.clone(),
+            HashMap::from([
+                (
+                    "role".to_owned(),
+                    RestrictedExpression::new_string(who.role.as_str().to_owned()),
+                ),
+                (
+                    "agency".to_owned(),
+                    RestrictedExpression::new_string(who.agency.clone()),
+                ),
+            ]),
+            HashSet::new(),
+        )
+        .map_err(|e| PolicyError::Request(e.to_string()))?;
+        let (resource_uid, resource_entity) = match resource {
+            Resource::Item { key, holder_agency } => {
+                let u = uid("Tracemark::Item", key)?;
+                let mut attrs = HashMap::new();
+                if let Some(a) = holder_agency {
+                    attrs.insert(
+                        "holder_agency".to_owned(),
+                        RestrictedExpression::new_string(a.clone()),
+                    );
+                }
+                let e = Entity::new(u.clone(), attrs, HashSet::new())
+                    .map_err(|e| PolicyError::Request(e.to_string()))?;
+                (u, e)
+            }
+            Resource::Registry => {
+                let u = uid("Tracemark::Registry", "node")?;
+                (u.clone(), Entity::with_uid(u))
+            }
+        };
+        let entities = Entities::from_entities([principal_entity, resource_entity], None)
+            .map_err(|e| PolicyError::Request(e.to_string()))?;
+        let context = Context::from_pairs([
+            ("mfa".to_owned(), RestrictedExpression::new_bool(who.mfa)),
+            (
+                "purpose".to_owned(),
+                RestrictedExpression::new_string(purpose.to_owned()),
+            ),
+        ])
+        .map_err(|e| PolicyError::Request(e.to_string()))?;
+        let request = Request::new(
+            principal,
+            uid("Tracemark::Action", action.as_str())?,
+            resource_uid,
+            context,
+            None,
+        )
+        .map_err(|e| PolicyError::Request(e.to_string()))?;
+        let answer = self
+            .authorizer
+            .is_authorized(&request, &self.policies, &entities);
+        let mut reasons: Vec<String> = answer
+            .diagnostics()
+            .reason()
+            .map(|p| p.to_string())
+            .collect();
+        reasons.sort();
+        Ok(Decision {
+            allowed: answer.decision() == cedar_policy::Decision::Allow,
+            reasons,
+        })
+    }
+}
