@@ -1,5 +1,6 @@
 //! The `/api/v1/` handlers and the OpenAPI document generated from them.
 
+use crate::auth::{check_purpose, Caller};
 use crate::error::ApiError;
 use crate::schema;
 use crate::AppState;
@@ -15,7 +16,9 @@ use serde_json::Value;
 use tokio::io::AsyncWriteExt;
 use tracemark_registry::import::{ImportOptions, DEFAULT_BATCH_RECORDS};
 use tracemark_registry::{proofs, query};
-use utoipa::{IntoParams, OpenApi};
+use tracemark_access::policy::{Action, Resource};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{IntoParams, Modify, OpenApi};
 
 /// Largest `limit` of a search page.
 pub const MAX_SEARCH_LIMIT: usize = 1000;
@@ -27,8 +30,6 @@ const HINT_HITS: usize = 5;
 /// client that sends the whole body still reads the answer (closing a socket with unread
 /// data resets the connection). Beyond this the connection is simply closed.
 const DRAIN_AFTER_LIMIT: usize = 8 << 20;
-/// The `recorded_by` of records imported through the API (no accounts yet).
-const RECORDED_BY: &str = "api:anonymous";
 /// The media types `POST /records` accepts.
 const JSONL_TYPES: [&str; 5] = [
     "application/x-ndjson",
@@ -43,8 +44,14 @@ const JSONL_TYPES: [&str; 5] = [
     info(
         title = "Tracemark API",
         description = "Marking, record-keeping and tracing of small arms and light weapons (UN ITI). \
-This first slice has no authentication or access control: the server binds to loopback by default.",
+Every route but health, this document and `POST /api/v1/session` needs a credential: the `tracemark_session` \
+cookie that sign-in sets (people; a TOTP code is required for administrators, auditors and tracing officers), \
+or `Authorization: Bearer tmk_…` (service accounts). Access is decided by the Cedar policy set \
+`policies/tracemark.cedar`; reads of items, custody, searches, imports and every denial are written to the \
+audit log before the answer.",
     ),
+    modifiers(&SecuritySchemes),
+    security(("session" = []), ("bearer" = [])),
     paths(
         health,
         item,
@@ -57,6 +64,11 @@ This first slice has no authentication or access control: the server binds to lo
         ledger_proof,
         ledger_consistency,
         openapi_json,
+        crate::session_api::sign_in,
+        crate::session_api::whoami,
+        crate::session_api::sign_out,
+        crate::session_api::enrol_totp,
+        crate::session_api::audit_log,
     ),
     components(schemas(
         schema::ErrorBody,
@@ -77,14 +89,47 @@ This first slice has no authentication or access control: the server binds to lo
         schema::Leaf,
         schema::InclusionProof,
         schema::ConsistencyProof,
+        schema::Login,
+        schema::SessionInfo,
+        schema::TotpEnrolment,
+        schema::AuditPage,
+        schema::AuditEntry,
     )),
     tags(
         (name = "registry", description = "Items, chains of custody, search and import"),
         (name = "ledger", description = "The tamper-evident ledger: key, checkpoint, leaves and RFC 9162 proofs"),
         (name = "meta", description = "Health and this document"),
+        (name = "session", description = "Sign in and out, TOTP enrolment"),
+        (name = "audit", description = "The audit log of reads, searches, imports, sign-ins and denials"),
     )
 )]
 pub struct ApiDoc;
+
+/// Adds the two credentials to the document: the session cookie and the bearer token.
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                crate::auth::SESSION_COOKIE,
+                "Set by POST /api/v1/session; HttpOnly, SameSite=Strict; ends after 30 minutes idle",
+            ))),
+        );
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("tmk_<id>_<secret>")
+                    .description(Some("A service account's token (`tracemark token create`)"))
+                    .build(),
+            ),
+        );
+    }
+}
 
 fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
@@ -99,6 +144,7 @@ fn text_plain(body: String) -> Response {
     get,
     path = "/api/v1/health",
     tag = "meta",
+    security(()),
     responses(
         (status = 200, description = "The server and its store answer", body = schema::Health),
         (status = 500, description = "The store does not answer", body = schema::ErrorBody),
@@ -123,27 +169,94 @@ fn query_failure(e: query::QueryError) -> ApiError {
     }
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PurposeParams {
+    /// Why the record is read (recorded in the audit log): required for custody, which names
+    /// possessors; optional for an item. At most 200 printable characters.
+    pub purpose: Option<String>,
+}
+
+/// Reads an item's history with the need-to-know agency of its current holder: the agency
+/// (if any) whose holdings are need-to-know and whose holder name is the item's holder.
+fn history_with_holder_agency(
+    node: &tracemark_registry::Node,
+    key: &str,
+) -> Result<(query::ItemHistory, Option<String>), ApiError> {
+    let history = query::history(node, key).map_err(query_failure)?;
+    let holder = query::item_json(&history)
+        .get("holder")
+        .and_then(|h| h.get("name"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let agency = match holder {
+        None => None,
+        Some(name) => node
+            .store
+            .agencies()
+            .map_err(|e| ApiError::internal(format!("reading agencies: {e}")))?
+            .into_iter()
+            .find(|a| a.need_to_know && a.holder_name.as_deref() == Some(name.as_str()))
+            .map(|a| a.name),
+    };
+    Ok((history, agency))
+}
+
+/// Reads the item `key` after the policy allowed `action` on it, auditing the read.
+async fn read_item(
+    state: &AppState,
+    caller: &Caller,
+    action: Action,
+    key: String,
+    purpose: &str,
+) -> Result<query::ItemHistory, ApiError> {
+    let lookup_key = key.clone();
+    let found = state
+        .reader()
+        .run(move |node| history_with_holder_agency(node, &lookup_key))
+        .await?;
+    match found {
+        Ok((history, holder_agency)) => {
+            let resource = Resource::Item { key, holder_agency };
+            state.authorize(caller, action, &resource, "", purpose).await?;
+            Ok(history)
+        }
+        Err(e) => {
+            // The attempt is recorded (and refused if the role may not read items at all)
+            // before the caller learns whether the key exists.
+            let resource = Resource::Item {
+                key,
+                holder_agency: None,
+            };
+            state.authorize(caller, action, &resource, "", purpose).await?;
+            Err(e)
+        }
+    }
+}
+
 /// An item: identification, markings, current status and holder.
 #[utoipa::path(
     get,
     path = "/api/v1/items/{key}",
     tag = "registry",
-    params(("key" = String, Path, description = "The item key, e.g. KE-2019-000123")),
+    params(("key" = String, Path, description = "The item key, e.g. KE-2019-000123"), PurposeParams),
+    security(("session" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "The item document (as `tracemark item show --json`)", body = schema::Item),
+        (status = 401, description = "No valid credential", body = schema::ErrorBody),
+        (status = 403, description = "The policy set refuses (role, or need-to-know of the holder's agency)", body = schema::ErrorBody),
         (status = 404, description = "No item with this key", body = schema::ErrorBody),
     )
 )]
 pub async fn item(
     State(state): State<AppState>,
+    caller: Caller,
     Path(key): Path<String>,
+    Query(p): Query<PurposeParams>,
 ) -> Result<Json<Value>, ApiError> {
-    let doc = state
-        .reader()
-        .run(move |node| query::history(node, &key).map(|h| query::item_json(&h)))
-        .await?
-        .map_err(query_failure)?;
-    Ok(Json(doc))
+    let purpose = check_purpose(p.purpose.as_deref(), false)?;
+    let history = read_item(&state, &caller, Action::ReadItem, key, &purpose).await?;
+    Ok(Json(query::item_json(&history)))
 }
 
 /// An item's chain of custody, last legal holder and point of diversion.
@@ -151,22 +264,25 @@ pub async fn item(
     get,
     path = "/api/v1/items/{key}/custody",
     tag = "registry",
-    params(("key" = String, Path, description = "The item key")),
+    params(("key" = String, Path, description = "The item key"), PurposeParams),
+    security(("session" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "The chain of custody (as `tracemark custody --json`)", body = schema::Custody),
+        (status = 400, description = "No `purpose` given", body = schema::ErrorBody),
+        (status = 401, description = "No valid credential", body = schema::ErrorBody),
+        (status = 403, description = "The policy set refuses", body = schema::ErrorBody),
         (status = 404, description = "No item with this key", body = schema::ErrorBody),
     )
 )]
 pub async fn custody(
     State(state): State<AppState>,
+    caller: Caller,
     Path(key): Path<String>,
+    Query(p): Query<PurposeParams>,
 ) -> Result<Json<Value>, ApiError> {
-    let doc = state
-        .reader()
-        .run(move |node| query::history(node, &key).map(|h| query::custody_json(&h)))
-        .await?
-        .map_err(query_failure)?;
-    Ok(Json(doc))
+    let purpose = check_purpose(p.purpose.as_deref(), true)?;
+    let history = read_item(&state, &caller, Action::ReadCustody, key, &purpose).await?;
+    Ok(Json(query::custody_json(&history)))
 }
 
 /// Search parameters: the contract's `tracemark search` options, plus `offset`.
@@ -175,6 +291,8 @@ pub async fn custody(
 pub struct SearchParams {
     /// The marking as read, in any script; `?` is one unknown character, `*` any run.
     pub q: String,
+    /// Why the search is made (recorded in the audit log).
+    pub purpose: Option<String>,
     /// `auto` (default), `exact`, `normalized`, `wildcard` or `fuzzy`.
     pub mode: Option<String>,
     /// 0, 1 (default) or 2.
@@ -207,9 +325,16 @@ pub struct SearchParams {
 )]
 pub async fn search(
     State(state): State<AppState>,
+    caller: Caller,
     Query(p): Query<SearchParams>,
 ) -> Result<Json<Value>, ApiError> {
     use tracemark_search::{Mode, Query as SearchQuery};
+    let purpose = check_purpose(p.purpose.as_deref(), false)?;
+    // What was searched for is part of the record (EU SIS: every query is logged).
+    let detail = format!("search:{}", p.q.chars().take(200).collect::<String>());
+    state
+        .authorize(&caller, Action::Search, &Resource::Registry, &detail, &purpose)
+        .await?;
     let mode = match p.mode.as_deref() {
         None => Mode::Auto,
         Some(m) => Mode::parse(m).ok_or_else(|| {
@@ -354,10 +479,15 @@ async fn too_large(mut body: Body, limit: usize) -> ApiError {
 )]
 pub async fn import_records(
     State(state): State<AppState>,
+    caller: Caller,
     Query(params): Query<ImportParams>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    state
+        .authorize(&caller, Action::Record, &Resource::Registry, "import", "")
+        .await?;
+    let recorded_by = caller.principal.id();
     if !is_jsonl(&headers) {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -413,7 +543,7 @@ pub async fn import_records(
             let opts = ImportOptions {
                 accept_valid,
                 rejects: None,
-                recorded_by: RECORDED_BY.into(),
+                recorded_by,
                 batch_records: DEFAULT_BATCH_RECORDS,
                 ..ImportOptions::default()
             };
@@ -538,8 +668,12 @@ fn proof_failure(e: proofs::ProofError) -> ApiError {
 )]
 pub async fn ledger_leaf(
     State(state): State<AppState>,
+    caller: Caller,
     Path(index): Path<u64>,
 ) -> Result<Json<schema::Leaf>, ApiError> {
+    state
+        .authorize(&caller, Action::ReadLedger, &Resource::Registry, "ledger", "")
+        .await?;
     let leaf = state
         .reader()
         .run(move |node| proofs::leaf(node, index))
@@ -644,6 +778,7 @@ pub async fn ledger_consistency(
 #[utoipa::path(
     get,
     path = "/api/v1/openapi.json",
+    security(()),
     tag = "meta",
     responses((status = 200, description = "The OpenAPI document of this API", body = Object)),
 )]

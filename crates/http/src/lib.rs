@@ -1,10 +1,11 @@
 //! `tracemark serve`: the JSON API over the registry engine, under `/api/v1/`, with its
 //! OpenAPI document at `/api/v1/openapi.json` (generated from the handlers with `utoipa`).
 //!
-//! **No access control yet.** This slice has no authentication, no authorisation and no
-//! audit of readers: anyone who can reach the socket can read every record and import new
-//! ones. It therefore binds to loopback (`127.0.0.1:8080`) by default; do not expose it on
-//! another address until accounts, policies and the audit trail are built.
+//! **Access control** (see [`auth`]): every route but health, this document and sign-in needs
+//! a session cookie (`POST /api/v1/session`) or a service account's bearer token; the Cedar
+//! policy set `policies/tracemark.cedar` decides what each role may do; reads, searches,
+//! imports, sign-ins and every denial go to the audit log before the answer. There is no
+//! HTTPS yet, so the server still binds to loopback (`127.0.0.1:8080`) by default.
 //!
 //! | route | answer |
 //! | --- | --- |
@@ -18,6 +19,10 @@
 //! | `GET /api/v1/ledger/leaves/{index}` | `{"leafIdx","leafHash","data"}` |
 //! | `GET /api/v1/ledger/proof?index=&size=` | an RFC 9162 inclusion proof |
 //! | `GET /api/v1/ledger/consistency?from=&to=` | an RFC 9162 consistency proof |
+//! | `POST /api/v1/session` | sign in: `{"username","password","totp"}` → session cookie |
+//! | `GET`/`DELETE /api/v1/session` | who is signed in / sign out |
+//! | `POST /api/v1/session/totp` | start TOTP enrolment: the `otpauth://` URL |
+//! | `GET /api/v1/audit?from=&limit=` | the audit log (auditors) |
 //! | `GET /api/v1/openapi.json` | the OpenAPI document |
 //!
 //! Every error answer is `{"error":{"code","message","request_id"}}` (see [`error`]); every
@@ -31,13 +36,17 @@
 //! that committed records.
 
 pub mod api;
+pub mod auth;
 pub mod error;
 pub mod schema;
+pub mod session_api;
 mod worker;
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::routing::{get, post};
+use tracemark_access::session::Sessions;
+use tracemark_access::PolicyEngine;
 use axum::Router;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -53,7 +62,7 @@ use worker::Worker;
 pub use api::ApiDoc;
 pub use error::ApiError;
 
-/// The default listening address: loopback only (there is no access control yet).
+/// The default listening address: loopback only (there is no HTTPS yet).
 pub const DEFAULT_ADDR: SocketAddr = SocketAddr::V4(std::net::SocketAddrV4::new(
     std::net::Ipv4Addr::LOCALHOST,
     8080,
@@ -70,6 +79,8 @@ pub struct ServerConfig {
     pub data_dir: PathBuf,
     /// Largest request body accepted (imports); default 64 MiB. Larger answers 413.
     pub max_body_bytes: usize,
+    /// Sessions and extra policies.
+    pub auth: AuthConfig,
 }
 
 impl Default for ServerConfig {
@@ -86,6 +97,7 @@ impl ServerConfig {
             addr: DEFAULT_ADDR,
             data_dir: data_dir.into(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            auth: AuthConfig::default(),
         }
     }
 }
@@ -104,12 +116,35 @@ struct Inner {
     data_dir: PathBuf,
     reader: Worker,
     writer: Worker,
+    /// Sign-ins, TOTP enrolment and the audit log: small writes, serialized on their own
+    /// connection so that they never wait behind an import's batch for long.
+    auditor: Worker,
+    policy: PolicyEngine,
+    sessions: Sessions,
     search: RwLock<Arc<SearchIndex>>,
     clock: Arc<dyn Clock + Send + Sync>,
     openapi_json: Bytes,
 }
 
-/// Opens the node in `data_dir` (twice: a reader and a writer connection) and loads the
+/// Settings of authentication and authorization.
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    /// A session ends after this many seconds without a request (default 30 minutes).
+    pub idle_seconds: i64,
+    /// More Cedar policies (file texts), added to the shipped `policies/tracemark.cedar`.
+    pub extra_policies: Vec<String>,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            idle_seconds: tracemark_access::session::DEFAULT_IDLE_SECONDS,
+            extra_policies: Vec::new(),
+        }
+    }
+}
+
+/// Opens the node in `data_dir` (three connections: reader, writer, auditor) and loads the
 /// search index. Blocks while it does; call it from a blocking context.
 pub fn app_state(data_dir: impl AsRef<Path>) -> anyhow::Result<AppState> {
     AppState::open(
@@ -126,8 +161,20 @@ impl AppState {
         clock: Arc<dyn Clock + Send + Sync>,
         max_body_bytes: usize,
     ) -> anyhow::Result<AppState> {
+        Self::open_with(data_dir, clock, max_body_bytes, AuthConfig::default())
+    }
+
+    /// [`AppState::open`] with authentication settings.
+    pub fn open_with(
+        data_dir: &Path,
+        clock: Arc<dyn Clock + Send + Sync>,
+        max_body_bytes: usize,
+        auth: AuthConfig,
+    ) -> anyhow::Result<AppState> {
+        let policy = PolicyEngine::new(&auth.extra_policies)?;
         let reader = Worker::start("reader", data_dir.to_owned())?;
         let writer = Worker::start("writer", data_dir.to_owned())?;
+        let auditor = Worker::start("auditor", data_dir.to_owned())?;
         let index = load_search(&writer)?;
         let openapi_json = Bytes::from(serde_json::to_vec(&ApiDoc::openapi())?);
         Ok(AppState {
@@ -135,6 +182,9 @@ impl AppState {
                 data_dir: data_dir.to_owned(),
                 reader,
                 writer,
+                auditor,
+                policy,
+                sessions: Sessions::new(auth.idle_seconds),
                 search: RwLock::new(Arc::new(index)),
                 clock,
                 openapi_json,
@@ -157,6 +207,26 @@ impl AppState {
 
     pub(crate) fn writer(&self) -> &Worker {
         &self.inner.writer
+    }
+
+    pub(crate) fn auditor(&self) -> &Worker {
+        &self.inner.auditor
+    }
+
+    pub(crate) fn policy(&self) -> &PolicyEngine {
+        &self.inner.policy
+    }
+
+    pub(crate) fn sessions(&self) -> &Sessions {
+        &self.inner.sessions
+    }
+
+    /// The clock's instant as Unix seconds (session idle time, lockout).
+    pub(crate) fn now_unix(&self) -> Result<i64, ApiError> {
+        let text = self.inner.clock.now_rfc3339();
+        time::OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339)
+            .map(|t| t.unix_timestamp())
+            .map_err(|e| ApiError::internal(format!("the clock said '{text}': {e}")))
     }
 
     pub(crate) fn data_dir(&self) -> &Path {
@@ -212,7 +282,20 @@ pub fn router(state: AppState) -> Router {
         .route("/ledger/leaves/{index}", get(api::ledger_leaf))
         .route("/ledger/proof", get(api::ledger_proof))
         .route("/ledger/consistency", get(api::ledger_consistency))
-        .route("/openapi.json", get(api::openapi_json));
+        .route(
+            "/session",
+            post(session_api::sign_in)
+                .get(session_api::whoami)
+                .delete(session_api::sign_out),
+        )
+        .route("/session/totp", post(session_api::enrol_totp))
+        .route("/audit", get(session_api::audit_log))
+        .route("/openapi.json", get(api::openapi_json))
+        // Only matched routes need a credential: an unknown path still answers 404.
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ));
     Router::new()
         .nest("/api/v1", api)
         .fallback(error::no_route)
@@ -255,9 +338,11 @@ impl Server {
     pub async fn bind(config: ServerConfig) -> anyhow::Result<Server> {
         let dir = config.data_dir.clone();
         let max = config.max_body_bytes;
-        let state =
-            tokio::task::spawn_blocking(move || AppState::open(&dir, Arc::new(SystemClock), max))
-                .await??;
+        let auth = config.auth.clone();
+        let state = tokio::task::spawn_blocking(move || {
+            AppState::open_with(&dir, Arc::new(SystemClock), max, auth)
+        })
+        .await??;
         Server::bind_with_state(config.addr, state).await
     }
 
@@ -281,7 +366,7 @@ impl Server {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let addr = self.local_addr()?;
-        tracing::info!(%addr, "serving the API (no access control: keep it on loopback)");
+        tracing::info!(%addr, "serving the API");
         axum::serve(self.listener, router(self.state))
             .with_graceful_shutdown(shutdown)
             .await?;

@@ -25,6 +25,12 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     /// 422: well-formed request, rejected data (the import report says which lines).
     Unprocessable,
+    /// 401: no credential, or one that is wrong, expired or revoked.
+    Unauthenticated,
+    /// 403: authenticated, but the policy set does not allow this.
+    Forbidden,
+    /// 429: too many failed sign-ins; the account is locked for a while.
+    TooManyRequests,
     /// 500: a failure of the server or its store.
     Internal,
 }
@@ -278,4 +284,56 @@ pub struct SearchResult {
     pub hits: Vec<SearchHit>,
     #[serde(default)]
     pub capped: Option<String>,
+}
+
+/// `POST /api/v1/session`: a person signs in.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Login {
+    pub username: String,
+    pub password: String,
+    /// The current TOTP code (6 digits): required once the account is enrolled, and always
+    /// for administrators, auditors and tracing officers.
+    #[serde(default)]
+    pub totp: Option<String>,
+}
+
+/// The signed-in principal (`POST` and `GET /api/v1/session`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SessionInfo {
+    /// `user:<name>` or `service:<name>`.
+    pub principal: String,
+    pub agency: String,
+    pub role: String,
+    /// Whether a second factor was proved at sign-in.
+    pub mfa: bool,
+    /// The session ends after this long without a request (absent for bearer tokens).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idle_timeout_seconds: Option<i64>,
+}
+
+/// `POST /api/v1/session/totp`: the enrolment secret as an `otpauth://` URL, shown once.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TotpEnrolment {
+    pub otpauth_url: String,
+}
+
+/// `GET /api/v1/audit`: a page of the audit log.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AuditPage {
+    /// Entries in the log.
+    pub size: u64,
+    /// The latest signed audit checkpoint (origin `<ledger origin>/audit`).
+    pub checkpoint: Option<String>,
+    pub entries: Vec<AuditEntry>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AuditEntry {
+    pub index: u64,
+    /// Base64 of SHA-256(0x00 ‖ canonical entry): the leaf hash in the audit tree.
+    pub leaf_hash: String,
+    /// `{v, time, principal, agency, role, action, resource, purpose, decision, reasons, request_id}`.
+    #[schema(value_type = Object)]
+    pub entry: serde_json::Value,
 }

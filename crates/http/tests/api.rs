@@ -6,11 +6,12 @@
 use base64::Engine;
 use serde_json::Value;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use tracemark_access::accounts;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tracemark_http::schema;
 use tracemark_http::{AppState, Server};
-use tracemark_registry::{FixedClock, Node};
+use tracemark_registry::{Clock, FixedClock, Node};
 
 /// CONTRACT.md §2, verbatim.
 const CONTRACT_EXAMPLE: &str = r#"{"record":"item","key":"KE-2019-000123","kind":"firearm","type":"assault_rifle","make":"Norinco","model":"Type 56","calibre":"7.62x39mm","country_of_manufacture":"CN","year_of_manufacture":1978,"markings":[{"kind":"serial","text":"5612345","component":"receiver"},{"kind":"factory_code","text":"66","component":"receiver"}]}
@@ -23,15 +24,122 @@ const NDJSON: &str = "application/x-ndjson";
 
 struct TestServer {
     base: String,
+    /// Carries the session cookie of `tracer`, a tracing officer (the national point of
+    /// contact: reads items, custody, search and the ledger).
     client: reqwest::Client,
+    /// Carries the bearer token of `intake`, a registry-clerk service account (imports).
+    clerk: reqwest::Client,
+    clerk_token: String,
+    clock: TestClock,
     shutdown: tokio::sync::oneshot::Sender<()>,
     handle: tokio::task::JoinHandle<anyhow::Result<()>>,
     data: PathBuf,
     _dir: tempfile::TempDir,
 }
 
+/// A clock the tests move forward (session expiry, lockout, TOTP steps).
+#[derive(Clone)]
+struct TestClock(Arc<Mutex<i64>>);
+
+impl TestClock {
+    fn new() -> TestClock {
+        // 2026-01-01T00:00:00Z
+        TestClock(Arc::new(Mutex::new(1_767_225_600)))
+    }
+    fn unix(&self) -> i64 {
+        *self.0.lock().unwrap()
+    }
+    fn advance(&self, seconds: i64) {
+        *self.0.lock().unwrap() += seconds;
+    }
+}
+
+impl Clock for TestClock {
+    fn now_rfc3339(&self) -> String {
+        time::OffsetDateTime::from_unix_timestamp(self.unix())
+            .unwrap()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap()
+    }
+}
+
 fn clock() -> FixedClock {
     FixedClock("2026-01-01T00:00:00Z".into())
+}
+
+/// The password every test account gets.
+const PASSWORD: &str = "correct horse battery staple";
+/// Agencies: the national registry (open), a police service (open) and a defence armoury
+/// whose holdings (records name it "Ministry of Defence") are need-to-know.
+const AGENCIES: [(&str, &str, Option<&str>, bool); 3] = [
+    ("national-registry", "other", None, false),
+    ("police", "police", None, false),
+    ("mod-armoury", "defence", Some("Ministry of Defence"), true),
+];
+
+/// One account per role (the administrator has not enrolled a second factor yet), and a
+/// stockpile manager of the need-to-know armoury.
+const USERS: [(&str, &str, &str); 9] = [
+    ("clerk", "police", "registry_clerk"),
+    ("alice", "police", "investigator"),
+    ("tracer", "national-registry", "tracing_officer"),
+    ("licensor", "police", "licensing_officer"),
+    ("keeper", "police", "stockpile_manager"),
+    ("analyst", "police", "analyst"),
+    ("auditor", "national-registry", "auditor"),
+    ("admin", "national-registry", "administrator"),
+    ("armourer", "mod-armoury", "stockpile_manager"),
+];
+
+/// Creates the test organisation in a fresh node; returns the clerk service token.
+fn seed_accounts(data: &std::path::Path) -> String {
+    let mut node = Node::open(data).unwrap();
+    let store = node.store.as_mut();
+    let now = "2026-01-01T00:00:00Z";
+    for (name, kind, holder, ntk) in AGENCIES {
+        accounts::add_agency(store, name, kind, holder, ntk, now).unwrap();
+    }
+    for (user, agency, role) in USERS {
+        accounts::add_user(store, user, agency, role, PASSWORD, now).unwrap();
+        if matches!(role, "tracing_officer" | "auditor") {
+            accounts::enrol_totp(store, user).unwrap();
+        }
+    }
+    let (_, token) =
+        accounts::create_token(store, "intake", "national-registry", "registry_clerk", now)
+            .unwrap();
+    token
+}
+
+/// The TOTP secret of an account, read from the store (what the authenticator app holds).
+fn totp_secret(data: &std::path::Path, user: &str) -> String {
+    Node::open(data)
+        .unwrap()
+        .store
+        .user(user)
+        .unwrap()
+        .unwrap()
+        .totp_secret
+        .unwrap()
+}
+
+fn client_with(header: &str, value: &str) -> reqwest::Client {
+    let mut h = reqwest::header::HeaderMap::new();
+    h.insert(
+        reqwest::header::HeaderName::from_bytes(header.as_bytes()).unwrap(),
+        reqwest::header::HeaderValue::from_str(value).unwrap(),
+    );
+    reqwest::Client::builder().default_headers(h).build().unwrap()
+}
+
+/// The `name=value` of the session cookie in a sign-in answer.
+fn session_cookie(headers: &reqwest::header::HeaderMap) -> Option<String> {
+    headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("tracemark_session=") && !v.starts_with("tracemark_session=;"))
+        .map(|v| v.split(';').next().unwrap().to_owned())
 }
 
 impl TestServer {
@@ -43,9 +151,15 @@ impl TestServer {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         drop(Node::init(&data, "KE", None, &clock()).unwrap());
+        let seed_dir = data.clone();
+        let clerk_token = tokio::task::spawn_blocking(move || seed_accounts(&seed_dir))
+            .await
+            .unwrap();
         let state_dir = data.clone();
+        let test_clock = TestClock::new();
+        let state_clock = test_clock.clone();
         let state = tokio::task::spawn_blocking(move || {
-            AppState::open(&state_dir, Arc::new(clock()), max_body_bytes)
+            AppState::open(&state_dir, Arc::new(state_clock), max_body_bytes)
         })
         .await
         .unwrap()
@@ -58,16 +172,54 @@ impl TestServer {
         let handle = tokio::spawn(server.run(async {
             let _ = rx.await;
         }));
-        let s = TestServer {
+        let mut s = TestServer {
             base: format!("http://{addr}"),
             client: reqwest::Client::new(),
+            clerk: client_with("authorization", &format!("Bearer {clerk_token}")),
+            clerk_token,
+            clock: test_clock,
             shutdown,
             handle,
             data,
             _dir: dir,
         };
         s.wait_ready().await;
+        let cookie = s.sign_in_with_totp("tracer").await;
+        s.client = client_with("cookie", &cookie);
         s
+    }
+
+    /// Signs in with the password and the current TOTP code; returns the cookie. Moves the
+    /// clock to the next TOTP step first, so that a second sign-in never reuses a code.
+    async fn sign_in_with_totp(&self, user: &str) -> String {
+        self.clock.advance(30);
+        let secret = totp_secret(&self.data, user);
+        let code = tracemark_access::totp::code_at(&secret, self.clock.unix() as u64).unwrap();
+        let (status, headers, body) = self.sign_in(user, PASSWORD, Some(&code)).await;
+        assert_eq!(status, 200, "{body}");
+        session_cookie(&headers).expect("a session cookie")
+    }
+
+    async fn sign_in(
+        &self,
+        user: &str,
+        password: &str,
+        totp: Option<&str>,
+    ) -> (u16, reqwest::header::HeaderMap, String) {
+        let mut body = serde_json::json!({"username": user, "password": password});
+        if let Some(code) = totp {
+            body["totp"] = code.into();
+        }
+        let r = reqwest::Client::new()
+            .post(self.url("/api/v1/session"))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        (status, headers, r.text().await.unwrap())
     }
 
     /// Polls the health route until it answers (bounded).
@@ -106,7 +258,7 @@ impl TestServer {
 
     async fn post_records(&self, query: &str, body: &str) -> (u16, Value) {
         let r = self
-            .client
+            .clerk
             .post(self.url(&format!("/api/v1/records{query}")))
             .header("content-type", NDJSON)
             .body(body.to_owned())
@@ -186,10 +338,13 @@ async fn import_then_read_item_and_custody() {
     assert_eq!(doc.make.as_deref(), Some("Norinco"));
     assert_eq!(doc.markings.len(), 2);
     assert_eq!(doc.markings[0].text, "5612345");
-    assert_eq!(doc.recorded_by.as_deref(), Some("api:anonymous"));
-    assert_eq!(doc.recorded_at.as_deref(), Some("2026-01-01T00:00:00Z"));
+    // Records name who recorded them: the clerk service account that imported them.
+    assert_eq!(doc.recorded_by.as_deref(), Some("service:intake"));
+    assert_eq!(doc.recorded_at.as_deref(), Some("2026-01-01T00:00:30Z"));
 
-    let (status, custody) = s.get_json(&format!("/api/v1/items/{KEY}/custody")).await;
+    let (status, custody) = s
+        .get_json(&format!("/api/v1/items/{KEY}/custody?purpose=test"))
+        .await;
     assert_eq!(status, 200, "{custody}");
     let c: schema::Custody = serde_json::from_value(custody.clone()).unwrap();
     assert_eq!(c.item, KEY);
@@ -214,7 +369,7 @@ async fn import_then_read_item_and_custody() {
 
     // text/plain is accepted; anything else is 415.
     let r = s
-        .client
+        .clerk
         .post(s.url("/api/v1/records"))
         .header("content-type", "text/plain; charset=utf-8")
         .body(CONTRACT_EXAMPLE)
@@ -223,7 +378,7 @@ async fn import_then_read_item_and_custody() {
         .unwrap();
     assert_eq!(r.status(), 200);
     let r = s
-        .client
+        .clerk
         .post(s.url("/api/v1/records"))
         .header("content-type", "application/json")
         .body(CONTRACT_EXAMPLE)
@@ -495,7 +650,7 @@ async fn oversized_body_is_413_json() {
     }
     // Declared length over the limit.
     let r = s
-        .client
+        .clerk
         .post(s.url("/api/v1/records"))
         .header("content-type", NDJSON)
         .body(big.clone())
@@ -515,7 +670,8 @@ async fn oversized_body_is_413_json() {
     let addr = s.base.trim_start_matches("http://").to_owned();
     let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
     let mut req = format!(
-        "POST /api/v1/records HTTP/1.1\r\nHost: {addr}\r\nContent-Type: {NDJSON}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        "POST /api/v1/records HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\nContent-Type: {NDJSON}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        s.clerk_token
     )
     .into_bytes();
     for chunk in big.as_bytes().chunks(4096) {
@@ -624,9 +780,9 @@ async fn hostile_item_keys_are_404_and_the_store_still_verifies() {
     s.import_example().await;
     for path in [
         "/api/v1/items/'%3B%20DROP%20TABLE%20items%3B--",
-        "/api/v1/items/'%3B%20DROP%20TABLE%20items%3B--/custody",
+        "/api/v1/items/'%3B%20DROP%20TABLE%20items%3B--/custody?purpose=test",
         "/api/v1/items/..%2F..%2Fetc%2Fpasswd",
-        "/api/v1/items/..%2F..%2Fetc%2Fpasswd/custody",
+        "/api/v1/items/..%2F..%2Fetc%2Fpasswd/custody?purpose=x'%3B--",
         "/api/v1/items/KE-2019-000123'%20OR%20'1'%3D'1",
         "/api/v1/items/%00",
     ] {
@@ -671,13 +827,21 @@ async fn openapi_document_lists_every_route() {
         ("/api/v1/ledger/proof", "get"),
         ("/api/v1/ledger/consistency", "get"),
         ("/api/v1/openapi.json", "get"),
+        ("/api/v1/session", "post"),
+        ("/api/v1/session", "get"),
+        ("/api/v1/session", "delete"),
+        ("/api/v1/session/totp", "post"),
+        ("/api/v1/audit", "get"),
     ] {
         assert!(
             paths.get(path).and_then(|p| p.get(method)).is_some(),
             "{method} {path} missing from the OpenAPI document"
         );
     }
-    assert_eq!(paths.len(), 11, "{:?}", paths.keys().collect::<Vec<_>>());
+    assert_eq!(paths.len(), 14, "{:?}", paths.keys().collect::<Vec<_>>());
+    let schemes = doc["components"]["securitySchemes"].as_object().unwrap();
+    assert_eq!(schemes["session"]["in"], "cookie", "{schemes:?}");
+    assert_eq!(schemes["bearer"]["scheme"], "bearer", "{schemes:?}");
     let params: Vec<&str> = doc["paths"]["/api/v1/search"]["get"]["parameters"]
         .as_array()
         .unwrap()
@@ -727,13 +891,14 @@ async fn reads_answer_while_the_server_is_busy_and_shutdown_is_graceful() {
     let mut tasks = Vec::new();
     for i in 0..8 {
         let client = s.client.clone();
+        let clerk = s.clerk.clone();
         let base = s.base.clone();
         tasks.push(tokio::spawn(async move {
             if i % 4 == 0 {
                 let body = format!(
                     "{{\"record\":\"item\",\"key\":\"KE-2021-{i:06}\",\"kind\":\"firearm\",\"markings\":[{{\"kind\":\"serial\",\"text\":\"ZX{i:05}\"}}]}}\n"
                 );
-                let r = client
+                let r = clerk
                     .post(format!("{base}/api/v1/records"))
                     .header("content-type", NDJSON)
                     .body(body)
@@ -743,7 +908,7 @@ async fn reads_answer_while_the_server_is_busy_and_shutdown_is_graceful() {
                 assert_eq!(r.status(), 200);
             } else {
                 let r = client
-                    .get(format!("{base}/api/v1/items/{KEY}/custody"))
+                    .get(format!("{base}/api/v1/items/{KEY}/custody?purpose=test"))
                     .send()
                     .await
                     .unwrap();
@@ -763,4 +928,359 @@ async fn reads_answer_while_the_server_is_busy_and_shutdown_is_graceful() {
         .send()
         .await
         .is_err());
+}
+
+// ---------------------------------------------------------------------------------------
+// Accounts, sessions, policies and audit (issue #4).
+// ---------------------------------------------------------------------------------------
+
+/// An item with no holder, and one held by the need-to-know defence armoury.
+const OPEN_ITEM: &str = "KE-2020-000001";
+const ARMOURY_ITEM: &str = "KE-2020-000002";
+const AUTH_RECORDS: &str = r#"{"record":"item","key":"KE-2020-000001","kind":"firearm","make":"Glock","model":"17","markings":[{"kind":"serial","text":"AB1234"}]}
+{"record":"item","key":"KE-2020-000002","kind":"firearm","make":"Norinco","model":"Type 56","markings":[{"kind":"serial","text":"5699999"}]}
+{"record":"event","id":"mod-1","item":"KE-2020-000002","type":"assigned","date":"2020-03-01","to":{"name":"Ministry of Defence","country":"KE","kind":"state_agency"}}
+"#;
+
+impl TestServer {
+    /// A client signed in as `user` (with a TOTP code when the account has a secret).
+    async fn as_user(&self, user: &str) -> reqwest::Client {
+        let cookie = if matches!(user, "tracer" | "auditor") {
+            self.sign_in_with_totp(user).await
+        } else {
+            let (status, headers, body) = self.sign_in(user, PASSWORD, None).await;
+            assert_eq!(status, 200, "{user}: {body}");
+            session_cookie(&headers).unwrap()
+        };
+        client_with("cookie", &cookie)
+    }
+
+    async fn status_of(&self, client: &reqwest::Client, method: &str, path: &str) -> (u16, String) {
+        let req = match method {
+            "GET" => client.get(self.url(path)),
+            _ => client
+                .post(self.url(path))
+                .header("content-type", NDJSON)
+                .body(""),
+        };
+        let r = req.send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.text().await.unwrap())
+    }
+
+    async fn audit_entries(&self) -> Vec<Value> {
+        let auditor = self.as_user("auditor").await;
+        let r = auditor
+            .get(self.url("/api/v1/audit?limit=1000"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let page: schema::AuditPage = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+        page.entries.into_iter().map(|e| e.entry).collect()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_but_health_openapi_and_sign_in_needs_a_credential() {
+    let s = TestServer::start().await;
+    let anon = reqwest::Client::new();
+    for path in [
+        "/api/v1/items/KE-2019-000123",
+        "/api/v1/search?q=1",
+        "/api/v1/ledger/key",
+        "/api/v1/audit",
+        "/api/v1/session",
+    ] {
+        let r = anon.get(s.url(path)).send().await.unwrap();
+        let (status, headers) = (r.status().as_u16(), r.headers().clone());
+        assert_eq!(status, 401, "{path}");
+        assert_error(status, &headers, &r.text().await.unwrap(), "unauthenticated");
+    }
+    for (header, value) in [
+        ("cookie", "tracemark_session=forged"),
+        ("cookie", "tracemark_session='; DROP TABLE users;--"),
+        ("authorization", "Bearer tmk_0123456789abcdef_forged"),
+        ("authorization", "Bearer ' OR 1=1 --"),
+        ("authorization", "Basic YWRtaW46YWRtaW4="),
+    ] {
+        let r = client_with(header, value)
+            .get(s.url("/api/v1/items/KE-2019-000123"))
+            .send()
+            .await
+            .unwrap();
+        let (status, headers) = (r.status().as_u16(), r.headers().clone());
+        assert_eq!(status, 401, "{value}");
+        assert_error(status, &headers, &r.text().await.unwrap(), "unauthenticated");
+    }
+    assert_eq!(anon.get(s.url("/api/v1/health")).send().await.unwrap().status(), 200);
+    assert_eq!(anon.get(s.url("/api/v1/openapi.json")).send().await.unwrap().status(), 200);
+    // Malformed sign-ins are 4xx JSON and change nothing.
+    for body in [
+        "{",
+        r#"{"username":1,"password":"x"}"#,
+        r#"{"username":"alice","password":"x","role":"administrator"}"#,
+    ] {
+        let r = anon
+            .post(s.url("/api/v1/session"))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        assert!((400..500).contains(&status), "{body}: {status}");
+        assert_eq!(r.headers()["content-type"], "application/json");
+    }
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_passwords_lock_the_account_with_back_off() {
+    let s = TestServer::start().await;
+    for _ in 0..5 {
+        let (status, headers, body) = s.sign_in("alice", "wrong password!!", None).await;
+        assert_eq!(status, 401, "{body}");
+        assert_error(status, &headers, &body, "unauthenticated");
+    }
+    // Locked: even the right password is refused, with a Retry-After.
+    let (status, headers, body) = s.sign_in("alice", PASSWORD, None).await;
+    assert_eq!(status, 429, "{body}");
+    assert_error(status, &headers, &body, "too_many_requests");
+    assert_eq!(headers["retry-after"], "60");
+    // An unknown account answers exactly like a wrong password.
+    let (status, _, body) = s.sign_in("nobody", PASSWORD, None).await;
+    assert_eq!(status, 401);
+    assert!(body.contains("unknown account or wrong password"), "{body}");
+    s.clock.advance(61);
+    let (status, _, body) = s.sign_in("alice", PASSWORD, None).await;
+    assert_eq!(status, 200, "{body}");
+    // The count starts again after a success.
+    for _ in 0..4 {
+        assert_eq!(s.sign_in("alice", "wrong password!!", None).await.0, 401);
+    }
+    assert_eq!(s.sign_in("alice", PASSWORD, None).await.0, 200);
+    // The refusals are in the audit log, with the reason.
+    let entries = s.audit_entries().await;
+    let refused: Vec<_> = entries
+        .iter()
+        .filter(|e| e["action"] == "sign_in" && e["principal"] == "user:alice" && e["decision"] == "deny")
+        .collect();
+    assert_eq!(refused.len(), 10, "{entries:?}");
+    assert!(refused.iter().any(|e| e["reasons"][0] == "locked"));
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn privileged_roles_need_totp_and_a_code_is_used_once() {
+    let s = TestServer::start().await;
+    // The administrator has not enrolled: refused, told how to enrol.
+    let (status, headers, body) = s.sign_in("admin", PASSWORD, None).await;
+    assert_eq!(status, 403, "{body}");
+    assert_error(status, &headers, &body, "forbidden");
+    assert!(body.contains("tracemark user totp"), "{body}");
+    // An enrolled tracing officer without a code, with a wrong one, then a right one twice.
+    assert_eq!(s.sign_in("tracer", PASSWORD, None).await.0, 401);
+    s.clock.advance(30);
+    let secret = totp_secret(&s.data, "tracer");
+    let code = tracemark_access::totp::code_at(&secret, s.clock.unix() as u64).unwrap();
+    let wrong = if code == "000000" { "000001" } else { "000000" };
+    assert_eq!(s.sign_in("tracer", PASSWORD, Some(wrong)).await.0, 401);
+    let (status, _, body) = s.sign_in("tracer", PASSWORD, Some(&code)).await;
+    assert_eq!(status, 200, "{body}");
+    let info: schema::SessionInfo = serde_json::from_str(&body).unwrap();
+    assert!(info.mfa);
+    let (status, _, body) = s.sign_in("tracer", PASSWORD, Some(&code)).await;
+    assert_eq!(status, 401, "{body}");
+    assert!(body.contains("already used"), "{body}");
+    // Still refused a little later, within the code's validity window.
+    s.clock.advance(10);
+    assert_eq!(s.sign_in("tracer", PASSWORD, Some(&code)).await.0, 401);
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_expire_when_idle_rotate_at_sign_in_and_end_at_sign_out() {
+    let s = TestServer::start().await;
+    let (status, headers, _) = s.sign_in("alice", PASSWORD, None).await;
+    assert_eq!(status, 200);
+    let set_cookie = headers["set-cookie"].to_str().unwrap().to_owned();
+    assert!(set_cookie.contains("HttpOnly"), "{set_cookie}");
+    assert!(set_cookie.contains("SameSite=Strict"), "{set_cookie}");
+    let first = session_cookie(&headers).unwrap();
+    let alice = client_with("cookie", &first);
+    assert_eq!(s.status_of(&alice, "GET", "/api/v1/session").await.0, 200);
+    s.clock.advance(29 * 60);
+    assert_eq!(s.status_of(&alice, "GET", "/api/v1/session").await.0, 200);
+    s.clock.advance(29 * 60);
+    assert_eq!(s.status_of(&alice, "GET", "/api/v1/session").await.0, 200, "each request renews");
+    s.clock.advance(30 * 60);
+    let (status, body) = s.status_of(&alice, "GET", "/api/v1/session").await;
+    assert_eq!(status, 401, "idle for 30 minutes: {body}");
+    assert!(body.contains("expired"), "{body}");
+
+    // Sign-in with a live session cookie gets a new id and ends the old one.
+    let (_, headers, _) = s.sign_in("alice", PASSWORD, None).await;
+    let second = session_cookie(&headers).unwrap();
+    let r = client_with("cookie", &second)
+        .post(s.url("/api/v1/session"))
+        .header("content-type", "application/json")
+        .body(format!(r#"{{"username":"alice","password":"{PASSWORD}"}}"#))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let third = session_cookie(r.headers()).unwrap();
+    assert_ne!(second, third);
+    assert_eq!(s.status_of(&client_with("cookie", &second), "GET", "/api/v1/session").await.0, 401);
+    let alice = client_with("cookie", &third);
+    assert_eq!(s.status_of(&alice, "GET", "/api/v1/session").await.0, 200);
+    let r = alice.delete(s.url("/api/v1/session")).send().await.unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(s.status_of(&alice, "GET", "/api/v1/session").await.0, 401);
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_token_is_refused_at_once() {
+    let s = TestServer::start().await;
+    let (status, body) = s.status_of(&s.clerk, "GET", "/api/v1/session").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("service:intake"), "{body}");
+    let id = s.clerk_token[4..20].to_owned();
+    let data = s.data.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut node = Node::open(&data).unwrap();
+        assert!(node.store.revoke_token(&id, "2026-01-01T00:00:00Z").unwrap());
+    })
+    .await
+    .unwrap();
+    let (status, body) = s.status_of(&s.clerk, "POST", "/api/v1/records").await;
+    assert_eq!(status, 401, "{body}");
+    let entries = s.audit_entries().await;
+    assert!(entries.iter().any(|e| e["action"] == "authenticate" && e["decision"] == "deny"));
+    s.stop().await;
+}
+
+/// Every role × action over HTTP, with the shipped policy set; the exhaustive matrix over
+/// agencies and second factors is in `crates/access/tests/policy_matrix.rs`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn role_action_matrix_over_http() {
+    let s = TestServer::start().await;
+    let (status, report) = s.post_records("", AUTH_RECORDS).await;
+    assert_eq!(status, 200, "{report}");
+    let routes = [
+        ("read_item", "GET", format!("/api/v1/items/{OPEN_ITEM}")),
+        ("read_custody", "GET", format!("/api/v1/items/{OPEN_ITEM}/custody?purpose=matrix")),
+        ("search", "GET", "/api/v1/search?q=AB1234".to_owned()),
+        ("record", "POST", "/api/v1/records".to_owned()),
+        ("read_ledger", "GET", "/api/v1/ledger/leaves/0".to_owned()),
+        ("read_audit", "GET", "/api/v1/audit".to_owned()),
+    ];
+    let allowed: &[(&str, &[&str])] = &[
+        ("clerk", &["read_item", "search", "record", "read_ledger"]),
+        ("alice", &["read_item", "read_custody", "search"]),
+        ("tracer", &["read_item", "read_custody", "search", "read_ledger"]),
+        ("licensor", &["read_item", "read_custody", "search"]),
+        ("keeper", &["read_item", "read_custody", "search", "record"]),
+        ("analyst", &["read_item", "search"]),
+        ("auditor", &["read_ledger", "read_audit"]),
+    ];
+    for (user, may) in allowed {
+        let client = s.as_user(user).await;
+        for (action, method, path) in &routes {
+            let (status, body) = s.status_of(&client, method, path).await;
+            let expected = if may.contains(action) { 200 } else { 403 };
+            assert_eq!(status, expected, "{user} {action}: {body}");
+            if status == 403 {
+                assert!(body.contains("\"forbidden\""), "{body}");
+            }
+        }
+    }
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn need_to_know_hides_an_armourys_holdings_from_other_agencies() {
+    let s = TestServer::start().await;
+    let (status, report) = s.post_records("", AUTH_RECORDS).await;
+    assert_eq!(status, 200, "{report}");
+    let item = format!("/api/v1/items/{ARMOURY_ITEM}");
+    let custody = format!("/api/v1/items/{ARMOURY_ITEM}/custody?purpose=stocktake");
+    let alice = s.as_user("alice").await; // police investigator
+    assert_eq!(s.status_of(&alice, "GET", &item).await.0, 403);
+    assert_eq!(s.status_of(&alice, "GET", &custody).await.0, 403);
+    assert_eq!(s.status_of(&alice, "GET", &format!("/api/v1/items/{OPEN_ITEM}")).await.0, 200);
+    let armourer = s.as_user("armourer").await; // the armoury's own stockpile manager
+    assert_eq!(s.status_of(&armourer, "GET", &item).await.0, 200);
+    assert_eq!(s.status_of(&armourer, "GET", &custody).await.0, 200);
+    // The national point of contact traces any weapon of the state.
+    assert_eq!(s.status_of(&s.client, "GET", &item).await.0, 200);
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_searches_and_denials_are_audited_before_the_answer() {
+    let s = TestServer::start().await;
+    let (status, report) = s.post_records("", AUTH_RECORDS).await;
+    assert_eq!(status, 200, "{report}");
+    let alice = s.as_user("alice").await;
+    // Custody names possessors: a purpose is required.
+    let (status, body) = s
+        .status_of(&alice, "GET", &format!("/api/v1/items/{OPEN_ITEM}/custody"))
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("purpose"), "{body}");
+    let p = format!("/api/v1/items/{OPEN_ITEM}/custody?purpose=case%202026%2F114");
+    assert_eq!(s.status_of(&alice, "GET", &p).await.0, 200);
+    assert_eq!(s.status_of(&alice, "GET", "/api/v1/search?q=5699999&purpose=stop%20check").await.0, 200);
+    assert_eq!(s.status_of(&alice, "GET", &format!("/api/v1/items/{ARMOURY_ITEM}")).await.0, 403);
+    assert_eq!(s.status_of(&alice, "GET", "/api/v1/audit").await.0, 403);
+
+    let entries = s.audit_entries().await;
+    let find = |action: &str, decision: &str| {
+        entries
+            .iter()
+            .find(|e| e["principal"] == "user:alice" && e["action"] == action && e["decision"] == decision)
+            .unwrap_or_else(|| panic!("no {action} {decision} entry in {entries:?}"))
+            .clone()
+    };
+    let custody = find("read_custody", "allow");
+    assert_eq!(custody["resource"], format!("item:{OPEN_ITEM}"));
+    assert_eq!(custody["purpose"], "case 2026/114");
+    assert_eq!(custody["agency"], "police");
+    assert_eq!(custody["role"], "investigator");
+    assert_eq!(custody["time"].as_str().unwrap().len(), 20);
+    assert!(!custody["request_id"].as_str().unwrap().is_empty());
+    assert_eq!(find("search", "allow")["resource"], "search:5699999");
+    let denied = find("read_item", "deny");
+    assert_eq!(denied["resource"], format!("item:{ARMOURY_ITEM}"));
+    assert_eq!(denied["reasons"][0], "need-to-know");
+    find("read_audit", "deny");
+    find("sign_in", "allow");
+    let imports = entries.iter().filter(|e| e["principal"] == "service:intake" && e["action"] == "record").count();
+    assert_eq!(imports, 1);
+
+    // The audit log is a signed Merkle log of its own: its checkpoint verifies with the
+    // node key, under the origin `<ledger origin>/audit`, and covers every entry.
+    let auditor = s.as_user("auditor").await;
+    let page: schema::AuditPage = serde_json::from_str(
+        &auditor.get(s.url("/api/v1/audit?limit=1000")).send().await.unwrap().text().await.unwrap(),
+    )
+    .unwrap();
+    let key = s.get("/api/v1/ledger/key").await.2;
+    let verifier = tracemark_ledger::NoteVerifier::new(key.trim()).unwrap();
+    let note = tracemark_ledger::open_note(page.checkpoint.as_deref().unwrap(), &[verifier]).unwrap();
+    let cp = tracemark_ledger::Checkpoint::parse(&note.text).unwrap();
+    assert!(cp.origin.ends_with("/audit"), "{}", cp.origin);
+    assert!(cp.size >= page.size && page.size as usize == page.entries.len());
+    let leaves: Vec<[u8; 32]> = page
+        .entries
+        .iter()
+        .map(|e| b64d(&Value::String(e.leaf_hash.clone())))
+        .collect();
+    if cp.size == page.size {
+        assert_eq!(tracemark_ledger::merkle::root_of_leaf_hashes(&leaves), cp.root);
+    }
+    s.stop().await;
 }

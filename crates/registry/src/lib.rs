@@ -16,6 +16,7 @@
 //! **Architecture invariant:** time comes from a [`Clock`] given by the caller; nothing here
 //! reads the system clock, so tests control every timestamp that reaches the ledger.
 
+pub mod audit;
 pub mod envelope;
 pub mod import;
 mod lines;

@@ -1,0 +1,283 @@
+//! The routes of accounts and audit: sign in and out (`/session`), TOTP enrolment
+//! (`/session/totp`) and the audit log (`/audit`).
+//!
+//! Sign-in answers with a session cookie: `HttpOnly` (no script reads it), `SameSite=Strict`
+//! (no cross-site request carries it), `Path=/api/`, a fresh random id at every sign-in
+//! (the id a client came with is ended: no session fixation). The `Secure` attribute is added
+//! when the server speaks HTTPS, which is not built yet (the server stays on loopback).
+
+use crate::auth::{self, Caller, SESSION_COOKIE};
+use crate::error::ApiError;
+use crate::schema;
+use crate::AppState;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use base64::Engine;
+use serde::Deserialize;
+use tracemark_access::accounts::{self, LoginError};
+use tracemark_access::policy::{Action, PrincipalKind, Resource};
+use utoipa::IntoParams;
+
+/// Largest page of the audit log.
+pub const MAX_AUDIT_LIMIT: u64 = 1000;
+
+fn login_failure(e: &LoginError) -> ApiError {
+    match e {
+        LoginError::Locked { .. } => ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            schema::ErrorCode::TooManyRequests,
+            e.to_string(),
+        ),
+        LoginError::EnrolmentRequired(_) => auth::forbidden(e.to_string()),
+        LoginError::Store(_) | LoginError::Damaged(_) => ApiError::internal(e.to_string()),
+        _ => auth::unauthenticated(e.to_string()),
+    }
+}
+
+fn info(p: &tracemark_access::Principal, idle: Option<i64>) -> schema::SessionInfo {
+    schema::SessionInfo {
+        principal: p.id(),
+        agency: p.agency.clone(),
+        role: p.role.as_str().to_owned(),
+        mfa: p.mfa,
+        idle_timeout_seconds: idle,
+    }
+}
+
+/// Sign in with a password (and a TOTP code): answers a session cookie.
+#[utoipa::path(
+    post,
+    path = "/api/v1/session",
+    tag = "session",
+    security(()),
+    request_body = schema::Login,
+    responses(
+        (status = 200, description = "Signed in; the `tracemark_session` cookie is set", body = schema::SessionInfo),
+        (status = 401, description = "Wrong name, password or code, a replayed code, or a code missing", body = schema::ErrorBody),
+        (status = 403, description = "The role needs a second factor and the account has none", body = schema::ErrorBody),
+        (status = 429, description = "Locked after repeated failures (`Retry-After`)", body = schema::ErrorBody),
+    )
+)]
+pub async fn sign_in(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(login): Json<schema::Login>,
+) -> Result<Response, ApiError> {
+    let now = state.now_unix()?;
+    let rid = auth::request_id(&headers);
+    let audit_state = state.clone();
+    let (outcome, retry_after) = state
+        .auditor()
+        .run(move |node| {
+            let r = accounts::login(
+                node.store.as_mut(),
+                &login.username,
+                &login.password,
+                login.totp.as_deref(),
+                now,
+            );
+            let entry = auth::sign_in_entry(&audit_state, &login.username, r.as_ref(), &rid);
+            let retry = match &r {
+                Err(LoginError::Locked { retry_after }) => Some(*retry_after),
+                _ => None,
+            };
+            // The attempt is on record before anyone hears its outcome.
+            if let Err(e) = tracemark_registry::audit::append(node, &entry) {
+                return (Err(ApiError::internal(format!("writing the audit log: {e}"))), None);
+            }
+            (r.map_err(|e| {
+                tracing::warn!(reason = %e, "sign-in refused");
+                login_failure(&e)
+            }), retry)
+        })
+        .await?;
+    let principal = match outcome {
+        Ok(p) => p,
+        Err(e) => {
+            let mut res = e.into_response();
+            if let Some(s) = retry_after.and_then(|s| HeaderValue::from_str(&s.to_string()).ok())
+            {
+                res.headers_mut().insert(header::RETRY_AFTER, s);
+            }
+            return Ok(res);
+        }
+    };
+    // Rotation: whatever session the client came with ends here.
+    if let Some(old) = auth::session_cookie(&headers) {
+        state.sessions().remove(&old);
+    }
+    let body = info(&principal, Some(state.sessions().idle_seconds()));
+    let id = state.sessions().create(principal, now);
+    let cookie = format!(
+        "{SESSION_COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/api/; Max-Age={}",
+        state.sessions().idle_seconds()
+    );
+    let mut res = Json(body).into_response();
+    res.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie).map_err(|e| ApiError::internal(e.to_string()))?,
+    );
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
+}
+
+/// Who is signed in.
+#[utoipa::path(
+    get,
+    path = "/api/v1/session",
+    tag = "session",
+    security(("session" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The principal of this session or token", body = schema::SessionInfo),
+        (status = 401, description = "No valid credential", body = schema::ErrorBody),
+    )
+)]
+pub async fn whoami(State(state): State<AppState>, caller: Caller) -> Json<schema::SessionInfo> {
+    let idle = (caller.principal.kind == PrincipalKind::User).then(|| state.sessions().idle_seconds());
+    Json(info(&caller.principal, idle))
+}
+
+/// Sign out: ends the session.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/session",
+    tag = "session",
+    security(("session" = [])),
+    responses(
+        (status = 204, description = "The session has ended"),
+        (status = 401, description = "No valid session", body = schema::ErrorBody),
+    )
+)]
+pub async fn sign_out(
+    State(state): State<AppState>,
+    _caller: Caller,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(id) = auth::session_cookie(&headers) {
+        state.sessions().remove(&id);
+    }
+    let mut res = StatusCode::NO_CONTENT.into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/api/; Max-Age=0"
+    )) {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    res
+}
+
+/// Start TOTP enrolment for the signed-in person (accounts without a verified second factor
+/// only; the next sign-in with a valid code finishes it).
+#[utoipa::path(
+    post,
+    path = "/api/v1/session/totp",
+    tag = "session",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The secret as an otpauth:// URL, shown once", body = schema::TotpEnrolment),
+        (status = 401, description = "No valid session", body = schema::ErrorBody),
+        (status = 409, description = "Already enrolled: an administrator resets it on the node", body = schema::ErrorBody),
+    )
+)]
+pub async fn enrol_totp(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<schema::TotpEnrolment>, ApiError> {
+    if caller.principal.kind != PrincipalKind::User {
+        return Err(auth::forbidden("service accounts have no second factor"));
+    }
+    let name = caller.principal.name.clone();
+    let url = state
+        .auditor()
+        .run(move |node| {
+            let user = node
+                .store
+                .user(&name)
+                .map_err(|e| ApiError::internal(e.to_string()))?
+                .ok_or_else(|| auth::unauthenticated("the account no longer exists"))?;
+            // A stolen session must not be able to move an enrolled second factor.
+            if user.totp_verified {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    schema::ErrorCode::BadRequest,
+                    "a second factor is already enrolled; an administrator can reset it on the node (`tracemark user totp`)",
+                ));
+            }
+            accounts::enrol_totp(node.store.as_mut(), &name)
+                .map_err(|e| ApiError::internal(e.to_string()))
+        })
+        .await??;
+    Ok(Json(schema::TotpEnrolment { otpauth_url: url }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditParams {
+    /// First entry index (default 0).
+    pub from: Option<u64>,
+    /// Entries per page (default 100, at most 1000).
+    pub limit: Option<u64>,
+}
+
+/// The audit log, for auditors: every read of items and custody, search, import, sign-in and
+/// denial, in order, with the latest signed audit checkpoint.
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit",
+    tag = "audit",
+    params(AuditParams),
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "A page of audit entries", body = schema::AuditPage),
+        (status = 401, description = "No valid credential", body = schema::ErrorBody),
+        (status = 403, description = "Only auditors read the audit log", body = schema::ErrorBody),
+    )
+)]
+pub async fn audit_log(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(p): Query<AuditParams>,
+) -> Result<Json<schema::AuditPage>, ApiError> {
+    let from = p.from.unwrap_or(0);
+    let limit = p.limit.unwrap_or(100);
+    if limit > MAX_AUDIT_LIMIT {
+        return Err(ApiError::bad_request(format!(
+            "limit {limit} is above the maximum of {MAX_AUDIT_LIMIT}"
+        )));
+    }
+    state
+        .authorize(
+            &caller,
+            Action::ReadAudit,
+            &Resource::Registry,
+            &format!("audit:{from}+{limit}"),
+            "",
+        )
+        .await?;
+    let (size, checkpoint, rows) = state
+        .auditor()
+        .run(move |node| {
+            Ok::<_, tracemark_store::StoreError>((
+                node.store.audit_size()?,
+                node.store.latest_audit_checkpoint()?,
+                node.store.audit_entries(from, limit)?,
+            ))
+        })
+        .await?
+        .map_err(|e| ApiError::internal(format!("reading the audit log: {e}")))?;
+    let entries = rows
+        .into_iter()
+        .map(|r| schema::AuditEntry {
+            index: r.index,
+            leaf_hash: base64::engine::general_purpose::STANDARD.encode(r.leaf_hash),
+            entry: serde_json::from_slice(&r.data).unwrap_or(serde_json::Value::Null),
+        })
+        .collect();
+    Ok(Json(schema::AuditPage {
+        size,
+        checkpoint: checkpoint.map(|c| c.note),
+        entries,
+    }))
+}
