@@ -4,8 +4,8 @@
 //! [`Principal`], an [`Action`] and a [`Resource`] and ask [`PolicyEngine::decide`].
 
 use cedar_policy::{
-    Authorizer, Context, Entities, Entity, EntityId, EntityTypeName, EntityUid, PolicySet,
-    Request, RestrictedExpression,
+    Authorizer, Context, Entities, Entity, EntityId, EntityTypeName, EntityUid, PolicySet, Request,
+    RestrictedExpression,
 };
 use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
@@ -205,7 +205,14 @@ impl PolicyEngine {
         let mut reasons: Vec<String> = answer
             .diagnostics()
             .reason()
-            .map(|p| p.to_string())
+            // The `@id("…")` annotation names a rule for people; Cedar's own ids are positional.
+            .map(|id| {
+                self.policies
+                    .policy(id)
+                    .and_then(|p| p.annotation("id"))
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| id.to_string())
+            })
             .collect();
         reasons.sort();
         Ok(Decision {

@@ -81,7 +81,14 @@ mod tests {
         assert!(p.matches(&t.secret_sha256));
         let other = generate();
         assert!(!p.matches(&other.secret_sha256));
-        for bad in ["", "tmk_", "tmk_zz_abc", "Bearer x", "tmk_0123456789abcdef_", "tmk_0123456789abcdef_a'b"] {
+        for bad in [
+            "",
+            "tmk_",
+            "tmk_zz_abc",
+            "Bearer x",
+            "tmk_0123456789abcdef_",
+            "tmk_0123456789abcdef_a'b",
+        ] {
             assert!(parse(bad).is_none(), "{bad}");
         }
     }

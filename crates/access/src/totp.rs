@@ -84,10 +84,15 @@ mod tests {
         let s = new_secret();
         let now = 1_800_000_000;
         let code = code_at(&s, now).unwrap();
-        assert_eq!(matching_step(&s, &code, now).unwrap(), Some((now / 30) as i64));
+        assert_eq!(
+            matching_step(&s, &code, now).unwrap(),
+            Some((now / 30) as i64)
+        );
         assert!(matching_step(&s, &code, now + 30).unwrap().is_some());
         assert!(matching_step(&s, &code, now + 90).unwrap().is_none());
         assert!(matching_step(&s, "000000x", now).unwrap().is_none());
-        assert!(otpauth_url(&s, "j.kamau").unwrap().starts_with("otpauth://totp/"));
+        assert!(otpauth_url(&s, "j.kamau")
+            .unwrap()
+            .starts_with("otpauth://totp/"));
     }
 }

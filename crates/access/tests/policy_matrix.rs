@@ -25,7 +25,10 @@ fn granted(role: Role, action: Action) -> bool {
             Investigator | TracingOfficer | LicensingOfficer | StockpileManager
         ),
         Record => matches!(role, RegistryClerk | StockpileManager),
-        ReadLedger => matches!(role, RegistryClerk | TracingOfficer | Auditor | Administrator),
+        ReadLedger => matches!(
+            role,
+            RegistryClerk | TracingOfficer | Auditor | Administrator
+        ),
         ReadAudit => role == Auditor,
         Administer => role == Administrator,
     }
@@ -61,7 +64,10 @@ fn role_agency_action_matrix() {
                         let resource = match (item_action, holder) {
                             (false, _) | (true, Holder::Open) => {
                                 if item_action {
-                                    Resource::Item { key: "KE-1".into(), holder_agency: None }
+                                    Resource::Item {
+                                        key: "KE-1".into(),
+                                        holder_agency: None,
+                                    }
                                 } else {
                                     Resource::Registry
                                 }
@@ -110,8 +116,21 @@ fn a_deployment_can_add_a_policy() {
         role: Role::Analyst,
         mfa: false,
     };
-    let item = Resource::Item { key: "KE-1".into(), holder_agency: None };
-    assert!(engine.decide(&analyst, Action::ReadCustody, &item, "case 12/2026").unwrap().allowed);
-    assert!(!engine.decide(&analyst, Action::ReadCustody, &item, "curiosity").unwrap().allowed);
+    let item = Resource::Item {
+        key: "KE-1".into(),
+        holder_agency: None,
+    };
+    assert!(
+        engine
+            .decide(&analyst, Action::ReadCustody, &item, "case 12/2026")
+            .unwrap()
+            .allowed
+    );
+    assert!(
+        !engine
+            .decide(&analyst, Action::ReadCustody, &item, "curiosity")
+            .unwrap()
+            .allowed
+    );
     assert!(PolicyEngine::new(&["permit (".to_owned()]).is_err());
 }

@@ -25,9 +25,9 @@ fn check_name(what: &'static str, value: &str) -> Result<String, AccountError> {
     let ok = !value.is_empty()
         && value.len() <= 64
         && value.as_bytes()[0].is_ascii_lowercase()
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'_'));
+        && value.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'_')
+        });
     if ok {
         Ok(value.to_owned())
     } else {
@@ -171,7 +171,11 @@ impl AgencyKind {
             "licensing" => AgencyKind::Licensing,
             "dealer" => AgencyKind::Dealer,
             "other" => AgencyKind::Other,
-            _ => return Err(AccountError::UnknownAgencyKind(s.chars().take(80).collect())),
+            _ => {
+                return Err(AccountError::UnknownAgencyKind(
+                    s.chars().take(80).collect(),
+                ))
+            }
         })
     }
 }
@@ -185,7 +189,16 @@ mod tests {
     fn names_are_lowercase_ascii_and_bounded() {
         assert!(AccountName::parse("j.kamau").is_ok());
         assert!(AccountName::parse("admin").is_ok());
-        for bad in ["", "Admin", "1abc", "a b", "а", "x'; DROP TABLE users;--", "../etc", &"a".repeat(65)] {
+        for bad in [
+            "",
+            "Admin",
+            "1abc",
+            "a b",
+            "а",
+            "x'; DROP TABLE users;--",
+            "../etc",
+            &"a".repeat(65),
+        ] {
             assert!(AccountName::parse(bad).is_err(), "{bad}");
         }
     }

@@ -14,9 +14,9 @@ use http_body_util::BodyExt;
 use serde::Deserialize;
 use serde_json::Value;
 use tokio::io::AsyncWriteExt;
+use tracemark_access::policy::{Action, Resource};
 use tracemark_registry::import::{ImportOptions, DEFAULT_BATCH_RECORDS};
 use tracemark_registry::{proofs, query};
-use tracemark_access::policy::{Action, Resource};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi};
 
@@ -218,7 +218,9 @@ async fn read_item(
     match found {
         Ok((history, holder_agency)) => {
             let resource = Resource::Item { key, holder_agency };
-            state.authorize(caller, action, &resource, "", purpose).await?;
+            state
+                .authorize(caller, action, &resource, "", purpose)
+                .await?;
             Ok(history)
         }
         Err(e) => {
@@ -228,7 +230,9 @@ async fn read_item(
                 key,
                 holder_agency: None,
             };
-            state.authorize(caller, action, &resource, "", purpose).await?;
+            state
+                .authorize(caller, action, &resource, "", purpose)
+                .await?;
             Err(e)
         }
     }
@@ -333,7 +337,13 @@ pub async fn search(
     // What was searched for is part of the record (EU SIS: every query is logged).
     let detail = format!("search:{}", p.q.chars().take(200).collect::<String>());
     state
-        .authorize(&caller, Action::Search, &Resource::Registry, &detail, &purpose)
+        .authorize(
+            &caller,
+            Action::Search,
+            &Resource::Registry,
+            &detail,
+            &purpose,
+        )
         .await?;
     let mode = match p.mode.as_deref() {
         None => Mode::Auto,
@@ -672,7 +682,13 @@ pub async fn ledger_leaf(
     Path(index): Path<u64>,
 ) -> Result<Json<schema::Leaf>, ApiError> {
     state
-        .authorize(&caller, Action::ReadLedger, &Resource::Registry, "ledger", "")
+        .authorize(
+            &caller,
+            Action::ReadLedger,
+            &Resource::Registry,
+            "ledger",
+            "",
+        )
         .await?;
     let leaf = state
         .reader()

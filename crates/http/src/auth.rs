@@ -53,11 +53,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
-        parts
-            .extensions
-            .get::<Caller>()
-            .cloned()
-            .ok_or_else(|| unauthenticated("sign in first (POST /api/v1/session) or send a bearer token"))
+        parts.extensions.get::<Caller>().cloned().ok_or_else(|| {
+            unauthenticated("sign in first (POST /api/v1/session) or send a bearer token")
+        })
     }
 }
 
@@ -99,7 +97,11 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         .get(header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or("").to_owned());
     let principal = if let Some(auth) = bearer {
-        let Some(token) = auth.strip_prefix("Bearer ").map(str::trim).map(str::to_owned) else {
+        let Some(token) = auth
+            .strip_prefix("Bearer ")
+            .map(str::trim)
+            .map(str::to_owned)
+        else {
             return unauthenticated("the Authorization header must be `Bearer <token>`")
                 .into_response();
         };

@@ -85,20 +85,25 @@ pub async fn sign_in(
             };
             // The attempt is on record before anyone hears its outcome.
             if let Err(e) = tracemark_registry::audit::append(node, &entry) {
-                return (Err(ApiError::internal(format!("writing the audit log: {e}"))), None);
+                return (
+                    Err(ApiError::internal(format!("writing the audit log: {e}"))),
+                    None,
+                );
             }
-            (r.map_err(|e| {
-                tracing::warn!(reason = %e, "sign-in refused");
-                login_failure(&e)
-            }), retry)
+            (
+                r.map_err(|e| {
+                    tracing::warn!(reason = %e, "sign-in refused");
+                    login_failure(&e)
+                }),
+                retry,
+            )
         })
         .await?;
     let principal = match outcome {
         Ok(p) => p,
         Err(e) => {
             let mut res = e.into_response();
-            if let Some(s) = retry_after.and_then(|s| HeaderValue::from_str(&s.to_string()).ok())
-            {
+            if let Some(s) = retry_after.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
                 res.headers_mut().insert(header::RETRY_AFTER, s);
             }
             return Ok(res);
@@ -136,7 +141,8 @@ pub async fn sign_in(
     )
 )]
 pub async fn whoami(State(state): State<AppState>, caller: Caller) -> Json<schema::SessionInfo> {
-    let idle = (caller.principal.kind == PrincipalKind::User).then(|| state.sessions().idle_seconds());
+    let idle =
+        (caller.principal.kind == PrincipalKind::User).then(|| state.sessions().idle_seconds());
     Json(info(&caller.principal, idle))
 }
 

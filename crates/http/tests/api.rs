@@ -7,8 +7,8 @@ use base64::Engine;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use tracemark_access::accounts;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tracemark_access::accounts;
 use tracemark_http::schema;
 use tracemark_http::{AppState, Server};
 use tracemark_registry::{Clock, FixedClock, Node};
@@ -129,7 +129,10 @@ fn client_with(header: &str, value: &str) -> reqwest::Client {
         reqwest::header::HeaderName::from_bytes(header.as_bytes()).unwrap(),
         reqwest::header::HeaderValue::from_str(value).unwrap(),
     );
-    reqwest::Client::builder().default_headers(h).build().unwrap()
+    reqwest::Client::builder()
+        .default_headers(h)
+        .build()
+        .unwrap()
 }
 
 /// The `name=value` of the session cookie in a sign-in answer.
@@ -995,7 +998,12 @@ async fn every_route_but_health_openapi_and_sign_in_needs_a_credential() {
         let r = anon.get(s.url(path)).send().await.unwrap();
         let (status, headers) = (r.status().as_u16(), r.headers().clone());
         assert_eq!(status, 401, "{path}");
-        assert_error(status, &headers, &r.text().await.unwrap(), "unauthenticated");
+        assert_error(
+            status,
+            &headers,
+            &r.text().await.unwrap(),
+            "unauthenticated",
+        );
     }
     for (header, value) in [
         ("cookie", "tracemark_session=forged"),
@@ -1011,10 +1019,29 @@ async fn every_route_but_health_openapi_and_sign_in_needs_a_credential() {
             .unwrap();
         let (status, headers) = (r.status().as_u16(), r.headers().clone());
         assert_eq!(status, 401, "{value}");
-        assert_error(status, &headers, &r.text().await.unwrap(), "unauthenticated");
+        assert_error(
+            status,
+            &headers,
+            &r.text().await.unwrap(),
+            "unauthenticated",
+        );
     }
-    assert_eq!(anon.get(s.url("/api/v1/health")).send().await.unwrap().status(), 200);
-    assert_eq!(anon.get(s.url("/api/v1/openapi.json")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        anon.get(s.url("/api/v1/health"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        anon.get(s.url("/api/v1/openapi.json"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     // Malformed sign-ins are 4xx JSON and change nothing.
     for body in [
         "{",
@@ -1064,7 +1091,9 @@ async fn wrong_passwords_lock_the_account_with_back_off() {
     let entries = s.audit_entries().await;
     let refused: Vec<_> = entries
         .iter()
-        .filter(|e| e["action"] == "sign_in" && e["principal"] == "user:alice" && e["decision"] == "deny")
+        .filter(|e| {
+            e["action"] == "sign_in" && e["principal"] == "user:alice" && e["decision"] == "deny"
+        })
         .collect();
     assert_eq!(refused.len(), 10, "{entries:?}");
     assert!(refused.iter().any(|e| e["reasons"][0] == "locked"));
@@ -1113,7 +1142,11 @@ async fn sessions_expire_when_idle_rotate_at_sign_in_and_end_at_sign_out() {
     s.clock.advance(29 * 60);
     assert_eq!(s.status_of(&alice, "GET", "/api/v1/session").await.0, 200);
     s.clock.advance(29 * 60);
-    assert_eq!(s.status_of(&alice, "GET", "/api/v1/session").await.0, 200, "each request renews");
+    assert_eq!(
+        s.status_of(&alice, "GET", "/api/v1/session").await.0,
+        200,
+        "each request renews"
+    );
     s.clock.advance(30 * 60);
     let (status, body) = s.status_of(&alice, "GET", "/api/v1/session").await;
     assert_eq!(status, 401, "idle for 30 minutes: {body}");
@@ -1132,7 +1165,12 @@ async fn sessions_expire_when_idle_rotate_at_sign_in_and_end_at_sign_out() {
     assert_eq!(r.status(), 200);
     let third = session_cookie(r.headers()).unwrap();
     assert_ne!(second, third);
-    assert_eq!(s.status_of(&client_with("cookie", &second), "GET", "/api/v1/session").await.0, 401);
+    assert_eq!(
+        s.status_of(&client_with("cookie", &second), "GET", "/api/v1/session")
+            .await
+            .0,
+        401
+    );
     let alice = client_with("cookie", &third);
     assert_eq!(s.status_of(&alice, "GET", "/api/v1/session").await.0, 200);
     let r = alice.delete(s.url("/api/v1/session")).send().await.unwrap();
@@ -1151,14 +1189,19 @@ async fn a_revoked_token_is_refused_at_once() {
     let data = s.data.clone();
     tokio::task::spawn_blocking(move || {
         let mut node = Node::open(&data).unwrap();
-        assert!(node.store.revoke_token(&id, "2026-01-01T00:00:00Z").unwrap());
+        assert!(node
+            .store
+            .revoke_token(&id, "2026-01-01T00:00:00Z")
+            .unwrap());
     })
     .await
     .unwrap();
     let (status, body) = s.status_of(&s.clerk, "POST", "/api/v1/records").await;
     assert_eq!(status, 401, "{body}");
     let entries = s.audit_entries().await;
-    assert!(entries.iter().any(|e| e["action"] == "authenticate" && e["decision"] == "deny"));
+    assert!(entries
+        .iter()
+        .any(|e| e["action"] == "authenticate" && e["decision"] == "deny"));
     s.stop().await;
 }
 
@@ -1171,7 +1214,11 @@ async fn role_action_matrix_over_http() {
     assert_eq!(status, 200, "{report}");
     let routes = [
         ("read_item", "GET", format!("/api/v1/items/{OPEN_ITEM}")),
-        ("read_custody", "GET", format!("/api/v1/items/{OPEN_ITEM}/custody?purpose=matrix")),
+        (
+            "read_custody",
+            "GET",
+            format!("/api/v1/items/{OPEN_ITEM}/custody?purpose=matrix"),
+        ),
         ("search", "GET", "/api/v1/search?q=AB1234".to_owned()),
         ("record", "POST", "/api/v1/records".to_owned()),
         ("read_ledger", "GET", "/api/v1/ledger/leaves/0".to_owned()),
@@ -1180,7 +1227,10 @@ async fn role_action_matrix_over_http() {
     let allowed: &[(&str, &[&str])] = &[
         ("clerk", &["read_item", "search", "record", "read_ledger"]),
         ("alice", &["read_item", "read_custody", "search"]),
-        ("tracer", &["read_item", "read_custody", "search", "read_ledger"]),
+        (
+            "tracer",
+            &["read_item", "read_custody", "search", "read_ledger"],
+        ),
         ("licensor", &["read_item", "read_custody", "search"]),
         ("keeper", &["read_item", "read_custody", "search", "record"]),
         ("analyst", &["read_item", "search"]),
@@ -1210,7 +1260,12 @@ async fn need_to_know_hides_an_armourys_holdings_from_other_agencies() {
     let alice = s.as_user("alice").await; // police investigator
     assert_eq!(s.status_of(&alice, "GET", &item).await.0, 403);
     assert_eq!(s.status_of(&alice, "GET", &custody).await.0, 403);
-    assert_eq!(s.status_of(&alice, "GET", &format!("/api/v1/items/{OPEN_ITEM}")).await.0, 200);
+    assert_eq!(
+        s.status_of(&alice, "GET", &format!("/api/v1/items/{OPEN_ITEM}"))
+            .await
+            .0,
+        200
+    );
     let armourer = s.as_user("armourer").await; // the armoury's own stockpile manager
     assert_eq!(s.status_of(&armourer, "GET", &item).await.0, 200);
     assert_eq!(s.status_of(&armourer, "GET", &custody).await.0, 200);
@@ -1233,15 +1288,31 @@ async fn reads_searches_and_denials_are_audited_before_the_answer() {
     assert!(body.contains("purpose"), "{body}");
     let p = format!("/api/v1/items/{OPEN_ITEM}/custody?purpose=case%202026%2F114");
     assert_eq!(s.status_of(&alice, "GET", &p).await.0, 200);
-    assert_eq!(s.status_of(&alice, "GET", "/api/v1/search?q=5699999&purpose=stop%20check").await.0, 200);
-    assert_eq!(s.status_of(&alice, "GET", &format!("/api/v1/items/{ARMOURY_ITEM}")).await.0, 403);
+    assert_eq!(
+        s.status_of(
+            &alice,
+            "GET",
+            "/api/v1/search?q=5699999&purpose=stop%20check"
+        )
+        .await
+        .0,
+        200
+    );
+    assert_eq!(
+        s.status_of(&alice, "GET", &format!("/api/v1/items/{ARMOURY_ITEM}"))
+            .await
+            .0,
+        403
+    );
     assert_eq!(s.status_of(&alice, "GET", "/api/v1/audit").await.0, 403);
 
     let entries = s.audit_entries().await;
     let find = |action: &str, decision: &str| {
         entries
             .iter()
-            .find(|e| e["principal"] == "user:alice" && e["action"] == action && e["decision"] == decision)
+            .find(|e| {
+                e["principal"] == "user:alice" && e["action"] == action && e["decision"] == decision
+            })
             .unwrap_or_else(|| panic!("no {action} {decision} entry in {entries:?}"))
             .clone()
     };
@@ -1258,19 +1329,30 @@ async fn reads_searches_and_denials_are_audited_before_the_answer() {
     assert_eq!(denied["reasons"][0], "need-to-know");
     find("read_audit", "deny");
     find("sign_in", "allow");
-    let imports = entries.iter().filter(|e| e["principal"] == "service:intake" && e["action"] == "record").count();
+    let imports = entries
+        .iter()
+        .filter(|e| e["principal"] == "service:intake" && e["action"] == "record")
+        .count();
     assert_eq!(imports, 1);
 
     // The audit log is a signed Merkle log of its own: its checkpoint verifies with the
     // node key, under the origin `<ledger origin>/audit`, and covers every entry.
     let auditor = s.as_user("auditor").await;
     let page: schema::AuditPage = serde_json::from_str(
-        &auditor.get(s.url("/api/v1/audit?limit=1000")).send().await.unwrap().text().await.unwrap(),
+        &auditor
+            .get(s.url("/api/v1/audit?limit=1000"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
     )
     .unwrap();
     let key = s.get("/api/v1/ledger/key").await.2;
     let verifier = tracemark_ledger::NoteVerifier::new(key.trim()).unwrap();
-    let note = tracemark_ledger::open_note(page.checkpoint.as_deref().unwrap(), &[verifier]).unwrap();
+    let note =
+        tracemark_ledger::open_note(page.checkpoint.as_deref().unwrap(), &[verifier]).unwrap();
     let cp = tracemark_ledger::Checkpoint::parse(&note.text).unwrap();
     assert!(cp.origin.ends_with("/audit"), "{}", cp.origin);
     assert!(cp.size >= page.size && page.size as usize == page.entries.len());
@@ -1280,7 +1362,10 @@ async fn reads_searches_and_denials_are_audited_before_the_answer() {
         .map(|e| b64d(&Value::String(e.leaf_hash.clone())))
         .collect();
     if cp.size == page.size {
-        assert_eq!(tracemark_ledger::merkle::root_of_leaf_hashes(&leaves), cp.root);
+        assert_eq!(
+            tracemark_ledger::merkle::root_of_leaf_hashes(&leaves),
+            cp.root
+        );
     }
     s.stop().await;
 }

@@ -181,7 +181,10 @@ fn read_token(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<TokenRow>> {
         created_at: r.get(5)?,
         revoked_at: r.get(6)?,
     };
-    Ok(hash_from(hash).map(|secret_sha256| TokenRow { secret_sha256, ..row }))
+    Ok(hash_from(hash).map(|secret_sha256| TokenRow {
+        secret_sha256,
+        ..row
+    }))
 }
 
 /// Maps a uniqueness violation to [`StoreError::Duplicate`] naming `what`.
@@ -446,7 +449,9 @@ impl Store for SqliteStore {
     }
 
     fn insert_user(&mut self, u: &UserRow) -> Result<()> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let agency_exists: bool = tx.query_row(
             "SELECT EXISTS (SELECT 1 FROM agencies WHERE name = ?1)",
             [&u.agency],
@@ -608,11 +613,11 @@ impl Store for SqliteStore {
     }
 
     fn audit_size(&self) -> Result<u64> {
-        let size: i64 = self.conn.query_row(
-            "SELECT size FROM audit_tree_state WHERE id = 0",
-            [],
-            |r| r.get(0),
-        )?;
+        let size: i64 =
+            self.conn
+                .query_row("SELECT size FROM audit_tree_state WHERE id = 0", [], |r| {
+                    r.get(0)
+                })?;
         Ok(size as u64)
     }
 
@@ -621,7 +626,10 @@ impl Store for SqliteStore {
             "SELECT idx, data, leaf_hash FROM audit_log WHERE idx >= ?1 ORDER BY idx LIMIT ?2",
         )?;
         let rows = st.query_map(
-            params![from.min(i64::MAX as u64) as i64, limit.min(i64::MAX as u64) as i64],
+            params![
+                from.min(i64::MAX as u64) as i64,
+                limit.min(i64::MAX as u64) as i64
+            ],
             |r| Ok((r.get::<_, i64>(0)?, bytes_at(r, 1)?, bytes_at(r, 2)?)),
         )?;
         let mut out = Vec::new();
