@@ -9,7 +9,8 @@ use serde_json::json;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use tracemark_registry::{proofs, query, verify, Node, NodeError, SystemClock};
+use tracemark_access::accounts;
+use tracemark_registry::{proofs, query, verify, Clock, Node, NodeError, SystemClock};
 
 mod demo;
 mod import;
@@ -54,6 +55,31 @@ enum Command {
         /// Node name (letters, digits, . - _ /); part of the ledger's origin.
         #[arg(long)]
         name: Option<String>,
+        /// The first administrator's account name.
+        #[arg(long, default_value = "admin")]
+        admin: String,
+        /// The agency the first administrator belongs to (created, kind `other`).
+        #[arg(long, default_value = "national-registry")]
+        admin_agency: String,
+        /// Read the administrator's password from this file (first line) instead of
+        /// generating one and printing it once.
+        #[arg(long)]
+        admin_password_file: Option<PathBuf>,
+    },
+    /// Agencies of the state (police, defence, customs, licensing, dealers…).
+    Agency {
+        #[command(subcommand)]
+        command: AgencyCommand,
+    },
+    /// People's accounts: add, list, enrol a TOTP second factor.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// API tokens of service accounts (system-to-system use).
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
     },
     /// Import interchange files (all-or-nothing unless --accept-valid).
     Import(import::ImportArgs),
@@ -77,13 +103,16 @@ enum Command {
         #[command(subcommand)]
         command: LedgerCommand,
     },
-    /// Serve the HTTP API (no access control yet: keep it on loopback).
+    /// Serve the HTTP API (sign-in, policies and audit; no HTTPS yet: keep it on loopback).
     Serve {
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: std::net::SocketAddr,
         /// Load a generated demonstration register first (only into an empty store).
         #[arg(long)]
         demo: bool,
+        /// More Cedar policy files, added to the shipped policies/tracemark.cedar.
+        #[arg(long = "policies")]
+        policies: Vec<PathBuf>,
     },
     /// Measure in-process latencies (used by scripts/bench; see BENCHMARKS.md).
     #[command(hide = true)]
@@ -103,6 +132,66 @@ enum Command {
         #[arg(long, default_value = "KE")]
         state: String,
     },
+}
+
+#[derive(Subcommand)]
+enum AgencyCommand {
+    /// Add an agency.
+    Add {
+        /// Short name: a-z, 0-9, '.', '-', '_' (e.g. police-nairobi).
+        name: String,
+        /// police, defence, customs, licensing, dealer or other.
+        #[arg(long)]
+        kind: String,
+        /// The holder name its records use (an event's `to.name`), for need-to-know.
+        #[arg(long)]
+        holder_name: Option<String>,
+        /// Items it holds are visible only to its own users (and tracing officers).
+        #[arg(long)]
+        need_to_know: bool,
+    },
+    /// List the agencies.
+    List,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a person's account; prints a one-time password unless --password-file is given.
+    Add {
+        name: String,
+        #[arg(long)]
+        agency: String,
+        /// registry_clerk, investigator, tracing_officer, licensing_officer,
+        /// stockpile_manager, analyst, auditor or administrator.
+        #[arg(long)]
+        role: String,
+        /// Read the password from this file (first line).
+        #[arg(long)]
+        password_file: Option<PathBuf>,
+    },
+    /// List the accounts.
+    List,
+    /// Start TOTP enrolment: prints the otpauth:// URL for an authenticator app (shown
+    /// once); the first sign-in with a valid code finishes it.
+    Totp { name: String },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a token for a service account; prints it once.
+    Create {
+        #[arg(long)]
+        service: String,
+        #[arg(long)]
+        agency: String,
+        /// A non-privileged role (service accounts have no second factor).
+        #[arg(long)]
+        role: String,
+    },
+    /// Revoke a token by its id (the 16 hex digits after `tmk_`).
+    Revoke { id: String },
+    /// List the tokens (ids, services, roles; never the secrets).
+    List,
 }
 
 #[derive(Args)]
@@ -284,13 +373,31 @@ fn print_json(v: &serde_json::Value) -> Result<(), Failure> {
 
 fn run(cli: Cli) -> Result<ExitCode, Failure> {
     match &cli.command {
-        Command::Init { state, name } => {
+        Command::Init {
+            state,
+            name,
+            admin,
+            admin_agency,
+            admin_password_file,
+        } => {
             if cli.database.is_some() {
                 return Err(Failure::Usage(
                     "the PostgreSQL store (--database) is not built yet; use --data".into(),
                 ));
             }
-            let node = Node::init(&cli.data, state, name.as_deref(), &SystemClock)?;
+            // Check what can be checked before anything is created.
+            tracemark_domain::account::AccountName::parse(admin).map_err(usage)?;
+            tracemark_domain::account::AgencyName::parse(admin_agency).map_err(usage)?;
+            let given = match admin_password_file {
+                Some(p) => Some(read_password_file(p)?),
+                None => None,
+            };
+            if let Some(p) = &given {
+                if p.len() < tracemark_access::password::MIN_PASSWORD_LEN {
+                    return Err(usage(tracemark_access::password::PasswordError::Length));
+                }
+            }
+            let mut node = Node::init(&cli.data, state, name.as_deref(), &SystemClock)?;
             println!(
                 "created store for {} at {}",
                 node.info.state,
@@ -302,7 +409,39 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 "signing key:   {} (owner-only; back it up, never share it)",
                 cli.data.join(tracemark_registry::node::KEY_FILE).display()
             );
+            let now = SystemClock.now_rfc3339();
+            accounts::add_agency(
+                node.store.as_mut(),
+                admin_agency,
+                "other",
+                None,
+                false,
+                &now,
+            )
+            .map_err(accounts_failure)?;
+            let password = given
+                .clone()
+                .unwrap_or_else(tracemark_access::password::generate_password);
+            accounts::add_user(
+                node.store.as_mut(),
+                admin,
+                admin_agency,
+                "administrator",
+                &password,
+                &now,
+            )
+            .map_err(accounts_failure)?;
+            println!("administrator: {admin} (agency {admin_agency})");
+            if given.is_none() {
+                println!("password:      {password}   (shown once: keep it in a password manager)");
+            }
+            println!(
+                "next:          tracemark user totp {admin}   (administrators sign in with TOTP)"
+            );
         }
+        Command::Agency { command } => return agency(&cli, command),
+        Command::User { command } => return user(&cli, command),
+        Command::Token { command } => return token(&cli, command),
         Command::Import(args) => return import::run(&cli, args),
         Command::Item {
             command: ItemCommand::Show { key, json },
@@ -330,7 +469,11 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             let node = open(&cli)?;
             search(&node, args)?;
         }
-        Command::Serve { addr, demo } => serve(&cli, *addr, *demo)?,
+        Command::Serve {
+            addr,
+            demo,
+            policies,
+        } => serve(&cli, *addr, *demo, policies)?,
         Command::DemoData(args) => demo::run(&cli, args)?,
         Command::Generate { items, seed, state } => {
             if tracemark_domain::ids::CountryCode::parse(state).is_err() {
@@ -462,10 +605,180 @@ fn search(node: &Node, args: &SearchArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+fn usage(e: impl std::fmt::Display) -> Failure {
+    Failure::Usage(e.to_string())
+}
+
+fn accounts_failure(e: accounts::AccountsError) -> Failure {
+    use accounts::AccountsError as E;
+    use tracemark_store::StoreError;
+    match e {
+        E::Store(StoreError::Duplicate(_) | StoreError::Missing(_))
+        | E::Invalid(_)
+        | E::Password(_)
+        | E::PrivilegedService(_)
+        | E::Refused(_) => Failure::Usage(e.to_string()),
+        other => Failure::Internal(other.into()),
+    }
+}
+
+/// The first line of a password file, without its line ending.
+fn read_password_file(path: &Path) -> Result<String, Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::Usage(format!("reading {}: {e}", path.display())))?;
+    Ok(text.lines().next().unwrap_or_default().to_owned())
+}
+
+fn agency(cli: &Cli, command: &AgencyCommand) -> Result<ExitCode, Failure> {
+    let mut node = open(cli)?;
+    match command {
+        AgencyCommand::Add {
+            name,
+            kind,
+            holder_name,
+            need_to_know,
+        } => {
+            let row = accounts::add_agency(
+                node.store.as_mut(),
+                name,
+                kind,
+                holder_name.as_deref(),
+                *need_to_know,
+                &SystemClock.now_rfc3339(),
+            )
+            .map_err(accounts_failure)?;
+            println!("added agency {} ({})", row.name, row.kind);
+        }
+        AgencyCommand::List => {
+            for a in node.store.agencies().context("listing agencies")? {
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    a.name,
+                    a.kind,
+                    a.holder_name.as_deref().unwrap_or("—"),
+                    if a.need_to_know {
+                        "need-to-know"
+                    } else {
+                        "open"
+                    }
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn user(cli: &Cli, command: &UserCommand) -> Result<ExitCode, Failure> {
+    let mut node = open(cli)?;
+    match command {
+        UserCommand::Add {
+            name,
+            agency,
+            role,
+            password_file,
+        } => {
+            let given = match password_file {
+                Some(p) => Some(read_password_file(p)?),
+                None => None,
+            };
+            let password = given
+                .clone()
+                .unwrap_or_else(tracemark_access::password::generate_password);
+            let row = accounts::add_user(
+                node.store.as_mut(),
+                name,
+                agency,
+                role,
+                &password,
+                &SystemClock.now_rfc3339(),
+            )
+            .map_err(accounts_failure)?;
+            println!(
+                "added user {} ({}, agency {})",
+                row.name, row.role, row.agency
+            );
+            if given.is_none() {
+                println!("password: {password}   (shown once)");
+            }
+        }
+        UserCommand::List => {
+            for u in node.store.users().context("listing users")? {
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    u.name,
+                    u.agency,
+                    u.role,
+                    match (&u.totp_secret, u.totp_verified) {
+                        (None, _) => "no second factor",
+                        (Some(_), false) => "TOTP enrolment pending",
+                        (Some(_), true) => "TOTP",
+                    }
+                );
+            }
+        }
+        UserCommand::Totp { name } => {
+            let url = accounts::enrol_totp(node.store.as_mut(), name).map_err(accounts_failure)?;
+            println!("{url}");
+            eprintln!("add this to an authenticator app (shown once); the first sign-in with a code finishes enrolment");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn token(cli: &Cli, command: &TokenCommand) -> Result<ExitCode, Failure> {
+    let mut node = open(cli)?;
+    let now = SystemClock.now_rfc3339();
+    match command {
+        TokenCommand::Create {
+            service,
+            agency,
+            role,
+        } => {
+            let (row, secret) =
+                accounts::create_token(node.store.as_mut(), service, agency, role, &now)
+                    .map_err(accounts_failure)?;
+            println!("{secret}");
+            eprintln!(
+                "token {} for service {} ({}, agency {}): shown once; send it as `Authorization: Bearer …`",
+                row.id, row.service, row.role, row.agency
+            );
+        }
+        TokenCommand::Revoke { id } => {
+            if !node.store.revoke_token(id, &now).context("revoking")? {
+                return Err(Failure::Usage(format!(
+                    "no live token with id '{}'",
+                    id.chars().take(40).collect::<String>()
+                )));
+            }
+            println!("revoked token {id}");
+        }
+        TokenCommand::List => {
+            for t in node.store.tokens().context("listing tokens")? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    t.id,
+                    t.service,
+                    t.agency,
+                    t.role,
+                    t.revoked_at
+                        .map(|r| format!("revoked {r}"))
+                        .unwrap_or_else(|| "live".into())
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Items in the demonstration registry loaded by `serve --demo`.
 const DEMO_ITEMS: u64 = demo::DEFAULT_ITEMS;
 
-fn serve(cli: &Cli, addr: std::net::SocketAddr, demo: bool) -> Result<(), Failure> {
+fn serve(
+    cli: &Cli,
+    addr: std::net::SocketAddr,
+    demo: bool,
+    policies: &[PathBuf],
+) -> Result<(), Failure> {
     if cli.database.is_some() {
         return Err(Failure::Usage(
             "the PostgreSQL store (--database) is not built yet; use --data".into(),
@@ -495,6 +808,11 @@ fn serve(cli: &Cli, addr: std::net::SocketAddr, demo: bool) -> Result<(), Failur
     }
     let mut config = tracemark_http::ServerConfig::new(cli.data.clone());
     config.addr = addr;
+    for p in policies {
+        let text = std::fs::read_to_string(p)
+            .map_err(|e| Failure::Usage(format!("reading {}: {e}", p.display())))?;
+        config.auth.extra_policies.push(text);
+    }
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
         let shutdown = async {
