@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 mod cli;
+mod corrections;
+mod export;
 mod faults;
 mod ledger;
 mod register;
