@@ -262,17 +262,11 @@ fn items_csv_is_read_back_by_the_register_import() {
             rejects.to_str().unwrap(),
         ],
     );
-    assert_eq!(code, 1, "{report}");
+    // Every row reads back: Tracemark's own statuses (`recorded`, `civilian_held`…) are known
+    // to the register import and give no event.
+    assert_eq!(code, 0, "{report}");
     assert_eq!(report["rows"], 300);
-    for e in report["errors"].as_array().unwrap() {
-        let m = e["message"].as_str().unwrap();
-        assert!(
-            m.contains("status 'recorded'")
-                || m.contains("status 'civilian_held'")
-                || m.starts_with("no item"),
-            "{e}"
-        );
-    }
+    assert_eq!(report["rejected"], 0, "{report}");
     let mut r = csv::Reader::from_path(&items).unwrap();
     let h = r.headers().unwrap().clone();
     let col = |name: &str| h.iter().position(|x| x == name).unwrap();
@@ -280,11 +274,7 @@ fn items_csv_is_read_back_by_the_register_import() {
     for rec in r.records() {
         let rec = rec.unwrap();
         let key = &rec[col("key")];
-        let got = b.run(&["item", "show", key, "--json"]);
-        if !got.status.success() {
-            continue; // a refused row
-        }
-        let got: Value = serde_json::from_slice(&got.stdout).unwrap();
+        let got = b.json(&["item", "show", key, "--json"]);
         let want = a.json(&["item", "show", key, "--json"]);
         for f in [
             "kind",
@@ -311,5 +301,5 @@ fn items_csv_is_read_back_by_the_register_import() {
         }
         compared += 1;
     }
-    assert!(compared >= 200, "{compared} items read back");
+    assert_eq!(compared, 300, "every item read back");
 }
