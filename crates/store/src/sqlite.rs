@@ -93,6 +93,9 @@ CREATE INDEX items_by_parent ON items (parent) WHERE parent IS NOT NULL;
 "#,
 ];
 
+/// The schema version this program writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
 pub struct SqliteStore {
     conn: Connection,
     path: PathBuf,
