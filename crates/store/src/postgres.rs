@@ -879,6 +879,145 @@ impl Store for PgStore {
 mod tests {
     use super::*;
 
+    /// A fresh database on the test server, or `None` (said loudly) without one.
+    fn fresh_database() -> Option<String> {
+        let Ok(server) = std::env::var("TRACEMARK_TEST_DATABASE_URL") else {
+            assert!(
+                std::env::var("TRACEMARK_TEST_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+                "TRACEMARK_TEST_DATABASE_URL is not set"
+            );
+            eprintln!("*** NOT RUN: TRACEMARK_TEST_DATABASE_URL is not set ***");
+            return None;
+        };
+        static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let name = format!(
+            "tm_store_{}_{}",
+            std::process::id(),
+            N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        connect(&server)
+            .unwrap()
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap();
+        let (prefix, _) = server.rsplit_once('/').unwrap();
+        Some(format!("{prefix}/{name}"))
+    }
+
+    fn node() -> NodeInfo {
+        NodeInfo {
+            state: "KE".into(),
+            name: "test".into(),
+            origin: "tracemark/KE/test".into(),
+            verifier_key: "k".into(),
+            created_at: "2026-01-01T00:00:00Z".into(),
+        }
+    }
+
+    fn item(key: &str) -> NewRecord {
+        NewRecord {
+            data: format!("{{\"key\":\"{key}\"}}").into_bytes(),
+            projection: NewProjection::Item {
+                key: key.into(),
+                kind: "other".into(),
+                digest: leaf_hash(key.as_bytes()),
+                attrs: ItemAttrs {
+                    markings: vec![MarkingRow {
+                        kind: "serial".into(),
+                        text: format!("S-{key}"),
+                        component: None,
+                        legibility: "clear".into(),
+                    }],
+                    ..ItemAttrs::default()
+                },
+                state: ItemState {
+                    status: "recorded".into(),
+                    holder: None,
+                },
+            },
+        }
+    }
+
+    /// Two stores (two app servers) on one database: a batch prepared against an old size is
+    /// refused, and writers that retry on `Conflict` keep the ledger contiguous.
+    #[test]
+    fn one_sequencer_for_every_connection() {
+        let Some(url) = fresh_database() else { return };
+        let mut a = PgStore::create(&url, &node()).unwrap();
+        assert!(matches!(
+            PgStore::create(&url, &node()),
+            Err(StoreError::AlreadyExists(_))
+        ));
+        let mut b = PgStore::open(&url).unwrap();
+        assert_eq!(b.node().unwrap(), node());
+        let sign = |n: u64, _: &Hash| Ok(format!("note {n}"));
+        let batch = |first: u64, key: &str| Batch {
+            first_index: first,
+            records: vec![item(key)],
+            updates: ProjectionUpdates::default(),
+        };
+        a.commit(batch(0, "A0"), &sign).unwrap();
+        assert!(matches!(
+            b.commit(batch(0, "B0"), &sign),
+            Err(StoreError::Conflict {
+                expected: 0,
+                found: 1
+            })
+        ));
+        let writers: Vec<_> = (0..3)
+            .map(|w| {
+                let url = url.clone();
+                std::thread::spawn(move || {
+                    let mut s = PgStore::open(&url).unwrap();
+                    for i in 0..20 {
+                        loop {
+                            let at = s.ledger_size().unwrap();
+                            match s.commit(batch(at, &format!("W{w}-{i}")), &sign) {
+                                Ok(_) => break,
+                                Err(StoreError::Conflict { .. }) => continue,
+                                Err(e) => panic!("{e}"),
+                            }
+                        }
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.join().unwrap();
+        }
+        assert_eq!(b.ledger_size().unwrap(), 61);
+        let mut seen = Vec::new();
+        b.scan_leaves(0, 61, &mut |l| {
+            seen.push(l.index);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen, (0..61).collect::<Vec<_>>());
+        let cps = b.checkpoints().unwrap();
+        assert_eq!(cps.len(), 61);
+        assert_eq!(b.item_by_id(0).unwrap().unwrap().attrs.markings.len(), 1);
+        let mut items = 0;
+        b.scan_items(&mut |_| {
+            items += 1;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(items, 61);
+        // The ledger refuses edits from this connection too.
+        assert!(b
+            .conn()
+            .unwrap()
+            .batch_execute("DELETE FROM ledger")
+            .is_err());
+        // The migration is recorded and re-running it changes nothing.
+        assert_eq!(
+            PgStore::migrate(&url).unwrap(),
+            Migrated {
+                from: SCHEMA_VERSION,
+                to: SCHEMA_VERSION
+            }
+        );
+    }
+
     #[test]
     fn urls_lose_their_password_in_messages() {
         assert_eq!(
