@@ -175,7 +175,14 @@ fn connect(url: &str) -> Result<Client> {
 fn migrate(client: &mut Client) -> Result<Migrated> {
     let mut tx = client.transaction()?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATE_LOCK])?;
-    tx.batch_execute("CREATE TABLE IF NOT EXISTS tracemark_schema (version INTEGER PRIMARY KEY)")?;
+    // Checked before any DDL, so that an app role without CREATE privilege can open an
+    // up-to-date database (docs/OPERATIONS.md: the owner role runs `tracemark migrate`).
+    let known: bool = tx
+        .query_one("SELECT to_regclass('tracemark_schema') IS NOT NULL", &[])?
+        .get(0);
+    if !known {
+        tx.batch_execute("CREATE TABLE tracemark_schema (version INTEGER PRIMARY KEY)")?;
+    }
     let row = tx.query_one(
         "SELECT COALESCE(MAX(version), 0)::BIGINT FROM tracemark_schema",
         &[],
