@@ -24,8 +24,9 @@
 use crate::*;
 use ::postgres::binary_copy::BinaryCopyInWriter;
 use ::postgres::types::{ToSql, Type};
-use ::postgres::{Client, NoTls, Row};
+use ::postgres::{Client, NoTls, Row, Statement};
 use std::cell::{RefCell, RefMut};
+use std::collections::HashMap;
 use tracemark_ledger::merkle::{leaf_hash, subtree_from_tiles, CompactRange, Hash};
 
 /// Rows fetched per round trip by the scans (they call back between fetches, so a callback
@@ -213,6 +214,9 @@ pub struct PgStore {
     url: String,
     /// Interior mutability: the trait's readers take `&self`, the client needs `&mut`.
     client: RefCell<Client>,
+    /// Prepared statements of this connection, by SQL text: a look-up is then one round trip
+    /// instead of two (validation does one look-up per record).
+    statements: RefCell<HashMap<String, Statement>>,
 }
 
 impl PgStore {
@@ -245,6 +249,7 @@ impl PgStore {
         Ok(PgStore {
             url: url.to_owned(),
             client: RefCell::new(client),
+            statements: RefCell::new(HashMap::new()),
         })
     }
 
@@ -259,6 +264,7 @@ impl PgStore {
         Ok(PgStore {
             url: url.to_owned(),
             client: RefCell::new(client),
+            statements: RefCell::new(HashMap::new()),
         })
     }
 
@@ -285,20 +291,33 @@ impl PgStore {
             )
         })?;
         if c.is_closed() {
+            // Statements belong to the connection that prepared them.
+            self.statements.borrow_mut().clear();
             *c = connect(&self.url)?;
         }
         Ok(c)
     }
 
+    fn statement(&self, c: &mut Client, sql: &str) -> Result<Statement> {
+        if let Some(st) = self.statements.borrow().get(sql) {
+            return Ok(st.clone());
+        }
+        let st = c.prepare(sql)?;
+        self.statements
+            .borrow_mut()
+            .insert(sql.to_owned(), st.clone());
+        Ok(st)
+    }
+
     fn query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>> {
         let mut c = self.conn()?;
-        let st = c.prepare(sql)?;
+        let st = self.statement(&mut c, sql)?;
         Ok(c.query(&st, params)?)
     }
 
     fn query_opt(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Option<Row>> {
         let mut c = self.conn()?;
-        let st = c.prepare(sql)?;
+        let st = self.statement(&mut c, sql)?;
         Ok(c.query_opt(&st, params)?)
     }
 
