@@ -70,7 +70,12 @@ pub fn open_or_init(at: &Location) -> Result<Node, Failure> {
     if at.store_exists()? {
         Ok(Node::open_at(at)?)
     } else {
-        Ok(Node::init_at(at, "KE", Some("demo-registry"), &SystemClock)?)
+        Ok(Node::init_at(
+            at,
+            "KE",
+            Some("demo-registry"),
+            &SystemClock,
+        )?)
     }
 }
 
