@@ -25,8 +25,9 @@
 //! exchange is logged through `tracing` (method, path, status, latency, request id; never a
 //! body or a query string).
 //!
-//! The store is reached through two worker threads that each own an opened node (see
-//! `worker`): one answers reads, the other runs imports, so reads go on during an import.
+//! The store is reached through worker threads that each own an opened node (see `worker`):
+//! one answers reads, one runs imports (so reads go on during an import), one follows the
+//! ledger for the search index.
 //! The search index is held in memory, loaded once at start and replaced after each import
 //! that committed records. It also follows the ledger: several app servers may share one
 //! PostgreSQL database (or a CLI may import beside the server), so a follower polls the
