@@ -261,13 +261,7 @@ pub async fn search(
         .reader()
         .run(
             move |node| -> Result<Option<tracemark_registry::search::SearchIndex>, String> {
-                let size = node.store.ledger_size().map_err(|e| e.to_string())?;
-                if size == known {
-                    return Ok(None);
-                }
-                tracemark_registry::search::open(node)
-                    .map(Some)
-                    .map_err(|e| e.to_string())
+                tracemark_registry::search::caught_up_since(node, known).map_err(|e| e.to_string())
             },
         )
         .await?

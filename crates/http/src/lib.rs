@@ -229,13 +229,7 @@ impl AppState {
             .inner
             .follower
             .run(move |node| -> Result<Option<SearchIndex>, String> {
-                let size = node.store.ledger_size().map_err(|e| e.to_string())?;
-                if size == known {
-                    return Ok(None);
-                }
-                tracemark_registry::search::open(node)
-                    .map(Some)
-                    .map_err(|e| e.to_string())
+                tracemark_registry::search::caught_up_since(node, known).map_err(|e| e.to_string())
             })
             .await;
         match caught_up {

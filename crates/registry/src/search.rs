@@ -121,6 +121,15 @@ pub fn save(node: &Node, s: &SearchIndex) -> Result<(), SearchError> {
     Ok(())
 }
 
+/// For a holder of an in-memory index reflecting `known` ledger records: `None` when the
+/// ledger has not moved, else the index caught up with it (as [`open`] gives it).
+pub fn caught_up_since(node: &Node, known: u64) -> Result<Option<SearchIndex>, SearchError> {
+    if node.store.ledger_size()? == known {
+        return Ok(None);
+    }
+    open(node).map(Some)
+}
+
 /// Opens the index: the snapshot caught up with the ledger, or a rebuild. Saves the result
 /// when it changed.
 pub fn open(node: &Node) -> Result<SearchIndex, SearchError> {
