@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
 use tracemark_registry::import::ImportOptions;
 use tracemark_registry::register::{self, RegisterOptions, RegisterReport};
-use tracemark_registry::{Node, SystemClock};
+use tracemark_registry::{Location, Node, SystemClock};
 
 /// Items in the national registry of the demo (registers add about a fifth more).
 pub const DEFAULT_ITEMS: u64 = 5_000;
@@ -52,16 +52,12 @@ pub fn run(cli: &crate::Cli, args: &DemoArgs) -> Result<(), Failure> {
         }
         return Ok(());
     }
-    if cli.database.is_some() {
-        return Err(Failure::Usage(
-            "the PostgreSQL store (--database) is not built yet; use --data".into(),
-        ));
-    }
-    let mut node = open_or_init(&cli.data)?;
+    let at = crate::location(cli)?;
+    let mut node = open_or_init(&at)?;
     if node.store.ledger_size().context("ledger size")? > 0 {
         return Err(Failure::Usage(format!(
-            "the store at {} already holds records; demo-data loads only into a new store (use another --data folder)",
-            cli.data.display()
+            "the store at {} already holds records; demo-data loads only into a new store (use another --data folder or database)",
+            at.describe()
         )));
     }
     let loaded = load(&mut node, args.items, args.seed)?;
@@ -70,11 +66,16 @@ pub fn run(cli: &crate::Cli, args: &DemoArgs) -> Result<(), Failure> {
 }
 
 /// Opens the store, or creates one for the demo's state.
-pub fn open_or_init(data: &Path) -> Result<Node, Failure> {
-    if data.join(tracemark_store::sqlite::DB_FILE).exists() {
-        Ok(Node::open(data)?)
+pub fn open_or_init(at: &Location) -> Result<Node, Failure> {
+    if at.store_exists()? {
+        Ok(Node::open_at(at)?)
     } else {
-        Ok(Node::init(data, "KE", Some("demo-registry"), &SystemClock)?)
+        Ok(Node::init_at(
+            at,
+            "KE",
+            Some("demo-registry"),
+            &SystemClock,
+        )?)
     }
 }
 

@@ -10,7 +10,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use tracemark_access::accounts;
-use tracemark_registry::{proofs, query, verify, Clock, Node, NodeError, SystemClock};
+use tracemark_registry::{proofs, query, verify, Clock, Location, Node, NodeError, SystemClock};
 
 mod demo;
 mod import;
@@ -38,7 +38,8 @@ pub(crate) struct Cli {
         default_value = "./tracemark-data"
     )]
     data: PathBuf,
-    /// A PostgreSQL store (postgres://…) instead of the embedded one.
+    /// A PostgreSQL store (postgres://…) instead of the embedded one. The data folder still
+    /// holds the node's signing key and this process's search snapshot.
     #[arg(long, global = true, env = "TRACEMARK_DATABASE_URL")]
     database: Option<String>,
     #[command(subcommand)]
@@ -103,6 +104,9 @@ enum Command {
         #[command(subcommand)]
         command: LedgerCommand,
     },
+    /// Apply the store's schema migrations and report its version (PostgreSQL: may run
+    /// before `init`, e.g. by the database owner's role).
+    Migrate,
     /// Serve the HTTP API (sign-in, policies and audit; no HTTPS yet: keep it on loopback).
     Serve {
         #[arg(long, default_value = "127.0.0.1:8080")]
@@ -354,14 +358,23 @@ fn main() -> ExitCode {
     }
 }
 
-fn open(cli: &Cli) -> Result<Node, Failure> {
-    if cli.database.is_some() {
-        return Err(Failure::Usage(
-            "the PostgreSQL store (--database) is not built yet; use the embedded store (--data)"
-                .into(),
-        ));
+/// Where the store is: `--data`, and `--database` when given.
+pub(crate) fn location(cli: &Cli) -> Result<Location, Failure> {
+    if let Some(url) = &cli.database {
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(Failure::Usage(
+                "--database takes a postgres://user@host:port/dbname URL".into(),
+            ));
+        }
     }
-    Ok(Node::open(&cli.data)?)
+    Ok(Location {
+        dir: cli.data.clone(),
+        database: cli.database.clone(),
+    })
+}
+
+fn open(cli: &Cli) -> Result<Node, Failure> {
+    Ok(Node::open_at(&location(cli)?)?)
 }
 
 fn print_json(v: &serde_json::Value) -> Result<(), Failure> {
@@ -380,11 +393,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             admin_agency,
             admin_password_file,
         } => {
-            if cli.database.is_some() {
-                return Err(Failure::Usage(
-                    "the PostgreSQL store (--database) is not built yet; use --data".into(),
-                ));
-            }
+            let at = location(&cli)?;
             // Check what can be checked before anything is created.
             tracemark_domain::account::AccountName::parse(admin).map_err(usage)?;
             tracemark_domain::account::AgencyName::parse(admin_agency).map_err(usage)?;
@@ -397,12 +406,8 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                     return Err(usage(tracemark_access::password::PasswordError::Length));
                 }
             }
-            let mut node = Node::init(&cli.data, state, name.as_deref(), &SystemClock)?;
-            println!(
-                "created store for {} at {}",
-                node.info.state,
-                cli.data.display()
-            );
+            let mut node = Node::init_at(&at, state, name.as_deref(), &SystemClock)?;
+            println!("created store for {} at {}", node.info.state, at.describe());
             println!("ledger origin: {}", node.info.origin);
             println!("verifier key:  {}", node.info.verifier_key);
             println!(
@@ -475,6 +480,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             policies,
         } => serve(&cli, *addr, *demo, policies)?,
         Command::DemoData(args) => demo::run(&cli, args)?,
+        Command::Migrate => migrate(&cli)?,
         Command::Generate { items, seed, state } => {
             if tracemark_domain::ids::CountryCode::parse(state).is_err() {
                 return Err(Failure::Usage(format!(
@@ -773,17 +779,44 @@ fn token(cli: &Cli, command: &TokenCommand) -> Result<ExitCode, Failure> {
 /// Items in the demonstration registry loaded by `serve --demo`.
 const DEMO_ITEMS: u64 = demo::DEFAULT_ITEMS;
 
+/// `tracemark migrate`: brings the schema to this version's and says which it is.
+fn migrate(cli: &Cli) -> Result<(), Failure> {
+    let at = location(cli)?;
+    match &at.database {
+        Some(url) => {
+            let m =
+                tracemark_store::PgStore::migrate(url).map_err(|e| Failure::Internal(e.into()))?;
+            if m.from == m.to {
+                println!("schema version {} (up to date) at {}", m.to, at.describe());
+            } else {
+                println!(
+                    "schema version {} (migrated from {}) at {}",
+                    m.to,
+                    m.from,
+                    at.describe()
+                );
+            }
+        }
+        None => {
+            // The embedded store applies its migrations whenever it is opened.
+            drop(Node::open_at(&at)?);
+            println!(
+                "schema version {} (up to date) at {}",
+                tracemark_store::sqlite::SCHEMA_VERSION,
+                at.describe()
+            );
+        }
+    }
+    Ok(())
+}
+
 fn serve(
     cli: &Cli,
     addr: std::net::SocketAddr,
     demo: bool,
     policies: &[PathBuf],
 ) -> Result<(), Failure> {
-    if cli.database.is_some() {
-        return Err(Failure::Usage(
-            "the PostgreSQL store (--database) is not built yet; use --data".into(),
-        ));
-    }
+    let at = location(cli)?;
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("TRACEMARK_LOG")
@@ -793,20 +826,21 @@ fn serve(
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     if demo {
-        let mut node = demo::open_or_init(&cli.data)?;
+        let mut node = demo::open_or_init(&at)?;
         if node.store.ledger_size().context("ledger size")? > 0 {
             eprintln!("--demo: the store already holds records; serving it as it is");
         } else {
             let loaded = demo::load(&mut node, DEMO_ITEMS, 1)?;
             demo::summarise(&loaded);
         }
-    } else if !cli.data.join(tracemark_store::sqlite::DB_FILE).exists() {
+    } else if !at.store_exists()? {
         return Err(Failure::Usage(format!(
             "no store at {}: run `tracemark init --state <CC>` first (or `serve --demo`)",
-            cli.data.display()
+            at.describe()
         )));
     }
     let mut config = tracemark_http::ServerConfig::new(cli.data.clone());
+    config.database = cli.database.clone();
     config.addr = addr;
     for p in policies {
         let text = std::fs::read_to_string(p)

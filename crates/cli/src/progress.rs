@@ -37,14 +37,21 @@ fn bar_for(p: &Progress) -> ProgressBar {
     bar.set_draw_target(ProgressDrawTarget::stderr_with_hz(4));
     let template = match (p.phase, p.total.is_some()) {
         (Phase::Writing, true) => {
-            "{prefix:>9} [{bar:30}] {human_pos}/{human_len} records  {per_sec}  ETA {eta}"
+            "{prefix:>9} [{bar:30}] {human_pos}/{human_len} records  {rate}  ETA {eta}"
         }
         (Phase::Writing, false) | (Phase::Converting, false) => {
-            "{prefix:>9} {spinner} {human_pos} rows  {per_sec}"
+            "{prefix:>9} {spinner} {human_pos} rows  {rate}"
         }
         _ => "{prefix:>9} [{bar:30}] {bytes}/{total_bytes}  {binary_bytes_per_sec}  ETA {eta}",
     };
     if let Ok(style) = ProgressStyle::with_template(template) {
+        // A whole number of things per second reads better than indicatif's decimals.
+        let style = style.with_key(
+            "rate",
+            |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.0}/s", state.per_sec());
+            },
+        );
         bar.set_style(style.progress_chars("=> "));
     }
     bar.set_prefix(p.phase.as_str());

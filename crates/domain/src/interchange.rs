@@ -709,10 +709,13 @@ fn check_set(w: &mut Walk, target: &CorrectionTarget, set: &Map<String, Value>) 
         return;
     }
     let (allowed, mut probe) = match target {
+        // A quantity is checked as an ammunition lot's; whether the corrected item is one is
+        // for the import to check, which knows the item.
         CorrectionTarget::Item => (
             CORRECTABLE_ITEM_FIELDS,
             serde_json::json!({
-                "record": "item", "key": "probe", "kind": "other"
+                "record": "item", "key": "probe",
+                "kind": if set.contains_key("quantity") { "ammunition_lot" } else { "other" }
             }),
         ),
         _ => (

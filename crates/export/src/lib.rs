@@ -29,7 +29,7 @@ use serde_json::{Map, Value};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use tracemark_registry::envelope;
-use tracemark_store::{Store, StoreError};
+use tracemark_store::{ItemRow, LeafRow, Store, StoreError};
 
 pub use table::{Cell, ColType, Column, Table};
 
@@ -155,6 +155,28 @@ pub trait RowSink {
     fn finish(&mut self) -> Result<()>;
 }
 
+/// Runs a store scan whose step can fail with an export error. The store's callbacks return
+/// `StoreError`, so the export's own error is kept aside, the scan stopped, and the kept error
+/// returned.
+fn scan<T>(
+    run: impl FnOnce(
+        &mut dyn FnMut(T) -> std::result::Result<(), StoreError>,
+    ) -> std::result::Result<(), StoreError>,
+    mut step: impl FnMut(T) -> Result<()>,
+) -> Result<()> {
+    let mut failure: Option<ExportError> = None;
+    let scanned = run(&mut |x| {
+        step(x).map_err(|e| {
+            failure = Some(e);
+            StoreError::Corrupt("export stopped".into())
+        })
+    });
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    Ok(scanned?)
+}
+
 /// Streams the requested tables of `store` into `sinks` (one per table, in the same order as
 /// `tables`). Items and markings come from one pass over the item projections, events from one
 /// pass over the ledger. Returns the ledger size covered and the rows per table.
@@ -175,12 +197,12 @@ pub fn write_tables(
     let (items_at, markings_at, events_at) =
         (pos(Table::Items), pos(Table::Markings), pos(Table::Events));
     if items_at.is_some() || markings_at.is_some() {
-        let mut failure: Option<ExportError> = None;
-        let scanned = store.scan_items(&mut |row| {
-            if row.id >= size {
-                return Ok(()); // declared after the export started
-            }
-            let step = (|| -> Result<()> {
+        scan(
+            |f| store.scan_items(f),
+            |row: ItemRow| {
+                if row.id >= size {
+                    return Ok(()); // declared after the export started
+                }
                 if let Some(i) = items_at {
                     let cells = table::item_cells(store, size, &row)?;
                     sinks[i].row(&cells)?;
@@ -193,21 +215,13 @@ pub fn write_tables(
                     }
                 }
                 Ok(())
-            })();
-            step.map_err(|e| {
-                failure = Some(e);
-                StoreError::Corrupt("export stopped".into())
-            })
-        });
-        if let Some(e) = failure {
-            return Err(e);
-        }
-        scanned?;
+            },
+        )?;
     }
     if let Some(i) = events_at {
-        let mut failure: Option<ExportError> = None;
-        let scanned = store.scan_leaves(0, size, &mut |leaf| {
-            let step = (|| -> Result<()> {
+        scan(
+            |f| store.scan_leaves(0, size, f),
+            |leaf: LeafRow| {
                 let record = record_of(leaf.index, &leaf.data)?;
                 if record.get("record").and_then(Value::as_str) != Some("event") {
                     return Ok(());
@@ -216,16 +230,8 @@ pub fn write_tables(
                 sinks[i].row(&cells)?;
                 counts[i] += 1;
                 Ok(())
-            })();
-            step.map_err(|e| {
-                failure = Some(e);
-                StoreError::Corrupt("export stopped".into())
-            })
-        });
-        if let Some(e) = failure {
-            return Err(e);
-        }
-        scanned?;
+            },
+        )?;
     }
     for s in sinks.iter_mut() {
         s.finish()?;

@@ -5,8 +5,11 @@
 //! exists there (`key`, `kind`, `type`, `make`, `model`, `calibre`, `country_of_manufacture`,
 //! `year_of_manufacture`, `parent`, `quantity`, `status`, `holder`, `serial`); the other
 //! columns have names that import does not take for a field (it reports them as not
-//! recognised and leaves them out). See the crate tests for what reading an `items.csv` back
-//! gives.
+//! recognised and leaves them out). Reading an `items.csv` back with `tracemark import
+//! --format csv` needs a mapping file that declares `as_of` (the date for the holder's
+//! `assigned` event and the status event); rows whose status the register import has no word
+//! for (`recorded`, `civilian_held`) are refused there, and the joined `serial` comes back as
+//! one marking. JSON Lines, not these tables, is the lossless way between installations.
 //!
 //! **items** (one row per item; current state, corrections applied):
 //! `key`, `internal_id` (`tm:N`, as `item show` prints it), `ledger_index` (N, the ledger index

@@ -15,8 +15,10 @@ use serde::Deserialize;
 use serde_json::Value;
 use tokio::io::AsyncWriteExt;
 use tracemark_access::policy::{Action, Resource};
-use tracemark_registry::import::{ImportOptions, DEFAULT_BATCH_RECORDS};
+use tracemark_registry::import::{ImportError, ImportOptions, DEFAULT_BATCH_RECORDS};
+use tracemark_registry::NodeError;
 use tracemark_registry::{proofs, query};
+use tracemark_store::StoreError;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi};
 
@@ -147,15 +149,16 @@ fn text_plain(body: String) -> Response {
     security(()),
     responses(
         (status = 200, description = "The server and its store answer", body = schema::Health),
-        (status = 500, description = "The store does not answer", body = schema::ErrorBody),
+        (status = 503, description = "The store (database) does not answer", body = schema::ErrorBody),
     )
 )]
 pub async fn health(State(state): State<AppState>) -> Result<Json<schema::Health>, ApiError> {
+    // A query, not a cached figure: the answer says whether the database answers now.
     let size = state
         .reader()
         .run(|node| node.store.ledger_size())
         .await?
-        .map_err(|e| ApiError::internal(format!("ledger size: {e}")))?;
+        .map_err(|e| ApiError::unavailable(format!("health: the store does not answer: {e}")))?;
     Ok(Json(schema::Health {
         status: "ok".into(),
         ledger_size: size,
@@ -393,13 +396,7 @@ pub async fn search(
         .reader()
         .run(
             move |node| -> Result<Option<tracemark_registry::search::SearchIndex>, String> {
-                let size = node.store.ledger_size().map_err(|e| e.to_string())?;
-                if size == known {
-                    return Ok(None);
-                }
-                tracemark_registry::search::open(node)
-                    .map(Some)
-                    .map_err(|e| e.to_string())
+                tracemark_registry::search::caught_up_since(node, known).map_err(|e| e.to_string())
             },
         )
         .await?
@@ -568,7 +565,20 @@ pub async fn import_records(
             Ok::<_, tracemark_registry::import::ImportError>((report, refreshed))
         })
         .await?
-        .map_err(|e| ApiError::internal(format!("import: {e}")))?;
+        .map_err(|e| {
+            // A database that went away is "try again", not a bug: nothing of this request
+            // was acknowledged beyond the batches already committed, and re-sending is safe
+            // (imports are idempotent).
+            if matches!(
+                e,
+                ImportError::Store(StoreError::Postgres(_))
+                    | ImportError::Node(NodeError::Store(StoreError::Postgres(_)))
+            ) {
+                ApiError::unavailable(format!("import: {e}"))
+            } else {
+                ApiError::internal(format!("import: {e}"))
+            }
+        })?;
     if let Some(refreshed) = refreshed {
         match refreshed {
             Ok(index) => state.set_search_index(index),

@@ -49,6 +49,16 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, message)
     }
 
+    /// The store does not answer (e.g. the database is down or restarting). The detail goes
+    /// to the log only.
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Unavailable,
+            detail,
+        )
+    }
+
     /// A failure of the server or the store. The detail goes to the log only; the client is
     /// told to quote the request id.
     pub fn internal(detail: impl Into<String>) -> Self {
@@ -79,6 +89,7 @@ fn code_for(status: StatusCode) -> ErrorCode {
         StatusCode::UNAUTHORIZED => ErrorCode::Unauthenticated,
         StatusCode::FORBIDDEN => ErrorCode::Forbidden,
         StatusCode::TOO_MANY_REQUESTS => ErrorCode::TooManyRequests,
+        StatusCode::SERVICE_UNAVAILABLE => ErrorCode::Unavailable,
         s if s.is_server_error() => ErrorCode::Internal,
         _ => ErrorCode::BadRequest,
     }
@@ -124,7 +135,11 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
     };
     if status.is_server_error() {
         tracing::error!(request_id = %request_id, status = status.as_u16(), "{message}");
-        message = "internal error; the server log has the details under this request id".into();
+        message = if status == StatusCode::SERVICE_UNAVAILABLE {
+            "the store does not answer; try again later (the server log has the details under this request id)".into()
+        } else {
+            "internal error; the server log has the details under this request id".into()
+        };
     }
     let detail = ErrorDetail {
         code,

@@ -9,7 +9,7 @@
 //!
 //! | route | answer |
 //! | --- | --- |
-//! | `GET /api/v1/health` | `{"status":"ok","ledger_size":N}` |
+//! | `GET /api/v1/health` | `{"status":"ok","ledger_size":N}`; 503 when the store does not answer |
 //! | `GET /api/v1/items/{key}` | the item document (`item show --json`) |
 //! | `GET /api/v1/items/{key}/custody` | the chain of custody (`custody --json`) |
 //! | `GET /api/v1/search?q=…` | the search document (`search --json`), paged by `limit`/`offset` |
@@ -30,10 +30,15 @@
 //! exchange is logged through `tracing` (method, path, status, latency, request id; never a
 //! body or a query string).
 //!
-//! The store is reached through two worker threads that each own an opened node (see
-//! `worker`): one answers reads, the other runs imports, so reads go on during an import.
+//! The store is reached through worker threads that each own an opened node (see `worker`):
+//! one answers reads, one runs imports (so reads go on during an import), one follows the
+//! ledger for the search index.
 //! The search index is held in memory, loaded once at start and replaced after each import
-//! that committed records.
+//! that committed records. It also follows the ledger: several app servers may share one
+//! PostgreSQL database (or a CLI may import beside the server), so a follower polls the
+//! ledger size every [`FOLLOW_INTERVAL`] on a connection of its own and catches the index up
+//! when it moved, and every search compares the size first; a record committed by another
+//! server is searchable here well within a second.
 
 pub mod api;
 pub mod auth;
@@ -49,13 +54,14 @@ use axum::Router;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracemark_access::session::Sessions;
 use tracemark_access::PolicyEngine;
 use tracemark_registry::search::SearchIndex;
-use tracemark_registry::Clock;
+use tracemark_registry::{Clock, Location};
 use utoipa::OpenApi;
 use worker::Worker;
 
@@ -70,13 +76,18 @@ pub const DEFAULT_ADDR: SocketAddr = SocketAddr::V4(std::net::SocketAddrV4::new(
 /// The default largest request body (an import), in bytes: 64 MiB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 64 << 20;
 
+/// How often the follower compares the ledger size with the search index's.
+pub const FOLLOW_INTERVAL: Duration = Duration::from_millis(200);
+
 /// How to run the server.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     /// Where to listen; default `127.0.0.1:8080`.
     pub addr: SocketAddr,
-    /// The node's data folder (the embedded store).
+    /// The node's data folder (the embedded store, the signing key, the search snapshot).
     pub data_dir: PathBuf,
+    /// A PostgreSQL store (`postgres://…`) instead of the embedded one.
+    pub database: Option<String>,
     /// Largest request body accepted (imports); default 64 MiB. Larger answers 413.
     pub max_body_bytes: usize,
     /// Sessions and extra policies.
@@ -96,6 +107,7 @@ impl ServerConfig {
         ServerConfig {
             addr: DEFAULT_ADDR,
             data_dir: data_dir.into(),
+            database: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             auth: AuthConfig::default(),
         }
@@ -119,6 +131,8 @@ struct Inner {
     /// Sign-ins, TOTP enrolment and the audit log: small writes, serialized on their own
     /// connection so that they never wait behind an import's batch for long.
     auditor: Worker,
+    /// Catches the search index up with records written by other processes.
+    follower: Worker,
     policy: PolicyEngine,
     sessions: Sessions,
     search: RwLock<Arc<SearchIndex>>,
@@ -161,20 +175,28 @@ impl AppState {
         clock: Arc<dyn Clock + Send + Sync>,
         max_body_bytes: usize,
     ) -> anyhow::Result<AppState> {
-        Self::open_with(data_dir, clock, max_body_bytes, AuthConfig::default())
+        AppState::open_at(
+            &Location::embedded(data_dir),
+            clock,
+            max_body_bytes,
+            AuthConfig::default(),
+        )
     }
 
-    /// [`AppState::open`] with authentication settings.
-    pub fn open_with(
-        data_dir: &Path,
+    /// [`AppState::open`] for a node at any location (e.g. a PostgreSQL database), with
+    /// authentication settings.
+    pub fn open_at(
+        at: &Location,
         clock: Arc<dyn Clock + Send + Sync>,
         max_body_bytes: usize,
         auth: AuthConfig,
     ) -> anyhow::Result<AppState> {
+        let data_dir = at.dir.as_path();
         let policy = PolicyEngine::new(&auth.extra_policies)?;
-        let reader = Worker::start("reader", data_dir.to_owned())?;
-        let writer = Worker::start("writer", data_dir.to_owned())?;
-        let auditor = Worker::start("auditor", data_dir.to_owned())?;
+        let reader = Worker::start("reader", at.clone())?;
+        let writer = Worker::start("writer", at.clone())?;
+        let auditor = Worker::start("auditor", at.clone())?;
+        let follower = Worker::start("follower", at.clone())?;
         let index = load_search(&writer)?;
         let openapi_json = Bytes::from(serde_json::to_vec(&ApiDoc::openapi())?);
         Ok(AppState {
@@ -183,6 +205,7 @@ impl AppState {
                 reader,
                 writer,
                 auditor,
+                follower,
                 policy,
                 sessions: Sessions::new(auth.idle_seconds),
                 search: RwLock::new(Arc::new(index)),
@@ -253,11 +276,45 @@ impl AppState {
         }
     }
 
+    /// Installs a fresher index. An index older than the current one (a slower catch-up
+    /// that finished last) is dropped rather than installed over a newer one.
     pub(crate) fn set_search_index(&self, index: SearchIndex) {
         let index = Arc::new(index);
-        match self.inner.search.write() {
-            Ok(mut g) => *g = index,
-            Err(poisoned) => *poisoned.into_inner() = index,
+        let mut g = match self.inner.search.write() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if index.ledger_size >= g.ledger_size {
+            *g = index;
+        }
+    }
+
+    /// Catches the search index up with the ledger, on the follower's own connection, when
+    /// the ledger moved. Errors (the database unreachable) are logged and retried.
+    async fn follow_once(&self) {
+        let known = self.search_index().ledger_size;
+        let caught_up = self
+            .inner
+            .follower
+            .run(move |node| -> Result<Option<SearchIndex>, String> {
+                tracemark_registry::search::caught_up_since(node, known).map_err(|e| e.to_string())
+            })
+            .await;
+        match caught_up {
+            Ok(Ok(Some(fresh))) => self.set_search_index(fresh),
+            Ok(Ok(None)) => {}
+            Ok(Err(m)) => tracing::warn!("following the ledger: {m}"),
+            Err(e) => tracing::warn!("following the ledger: {}", e.message),
+        }
+    }
+
+    /// Follows the ledger until the task is dropped (see the module documentation).
+    async fn follow(self) {
+        let mut tick = tokio::time::interval(FOLLOW_INTERVAL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            self.follow_once().await;
         }
     }
 }
@@ -336,11 +393,14 @@ pub struct Server {
 impl Server {
     /// Opens the store and binds the address (`127.0.0.1:0` picks a free port).
     pub async fn bind(config: ServerConfig) -> anyhow::Result<Server> {
-        let dir = config.data_dir.clone();
+        let at = Location {
+            dir: config.data_dir.clone(),
+            database: config.database.clone(),
+        };
         let max = config.max_body_bytes;
         let auth = config.auth.clone();
         let state = tokio::task::spawn_blocking(move || {
-            AppState::open_with(&dir, Arc::new(SystemClock), max, auth)
+            AppState::open_at(&at, Arc::new(SystemClock), max, auth)
         })
         .await??;
         Server::bind_with_state(config.addr, state).await
@@ -367,9 +427,12 @@ impl Server {
     ) -> anyhow::Result<()> {
         let addr = self.local_addr()?;
         tracing::info!(%addr, "serving the API");
-        axum::serve(self.listener, router(self.state))
+        let follower = tokio::spawn(self.state.clone().follow());
+        let served = axum::serve(self.listener, router(self.state))
             .with_graceful_shutdown(shutdown)
-            .await?;
+            .await;
+        follower.abort();
+        served?;
         tracing::info!("server stopped");
         Ok(())
     }

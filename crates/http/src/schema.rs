@@ -33,6 +33,8 @@ pub enum ErrorCode {
     TooManyRequests,
     /// 500: a failure of the server or its store.
     Internal,
+    /// 503: the store (the database) does not answer; try again later.
+    Unavailable,
 }
 
 /// The body of every 4xx and 5xx answer.

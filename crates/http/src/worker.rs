@@ -6,15 +6,16 @@
 //! own thread and receives closures over a channel; the async side awaits the answer on a
 //! oneshot channel, so no runtime thread ever blocks on the store.
 //!
-//! The server runs two workers on two connections to the same store: a reader for the
-//! queries and proofs, and a writer for imports. SQLite's write-ahead log lets the reader
+//! The server runs three workers on three connections to the same store: a reader for the
+//! queries and proofs, a writer for imports, and a follower that keeps the search index up
+//! with the ledger. They are plain threads also because the synchronous PostgreSQL client
+//! runs its own runtime and must not be called from an async runtime thread. SQLite's write-ahead log lets the reader
 //! answer from the last committed batch while an import is being written.
 
 use crate::error::ApiError;
 use std::panic::AssertUnwindSafe;
-use std::path::PathBuf;
 use std::sync::mpsc;
-use tracemark_registry::Node;
+use tracemark_registry::{Location, Node};
 
 type Job = Box<dyn FnOnce(&mut Node) + Send>;
 
@@ -25,19 +26,19 @@ pub(crate) struct Worker {
 
 impl Worker {
     /// Starts the thread and opens the node on it; returns once the node is open.
-    pub(crate) fn start(name: &'static str, dir: PathBuf) -> anyhow::Result<Worker> {
+    pub(crate) fn start(name: &'static str, at: Location) -> anyhow::Result<Worker> {
         let (tx, rx) = mpsc::channel::<Job>();
         let (ready_tx, ready_rx) = mpsc::sync_channel::<Result<(), String>>(1);
         std::thread::Builder::new()
             .name(format!("tracemark-{name}"))
             .spawn(move || {
-                let mut node = match Node::open(&dir) {
+                let mut node = match Node::open_at(&at) {
                     Ok(node) => {
                         let _ = ready_tx.send(Ok(()));
                         node
                     }
                     Err(e) => {
-                        let _ = ready_tx.send(Err(format!("{}: {e}", dir.display())));
+                        let _ = ready_tx.send(Err(format!("{}: {e}", at.describe())));
                         return;
                     }
                 };

@@ -674,6 +674,8 @@ pub fn parse_status(text: &str) -> Result<Option<&'static str>, Bad> {
         "enregistre", "en usage", "en servicio", "activo", "activa", "en uso", "en almacen",
         "en deposito", "vigente", "registrado", "registrada", "em servico", "ativo", "ativa",
         "em uso", "em estoque", "em stock", "em deposito", "valido", "в эксплуатации", "на складе",
+        // Tracemark's own statuses, as `tracemark export` writes them, that no event gives.
+        "recorded", "civilian held", "privately held", "detenu par un civil",
     ];
     let key = fold(text);
     for (event, words) in TABLE {

@@ -145,6 +145,9 @@ pub struct ImportReport {
 /// Per-item state held during validation.
 struct ItemEntry {
     digest: Hash,
+    /// Whether the item is an ammunition lot (the only kind with a quantity, which a
+    /// correction of the item may set).
+    is_lot: bool,
     /// Where the item was declared in this import, if it was.
     declared_at: Option<(usize, usize)>,
     lifecycle: Lifecycle,
@@ -199,6 +202,7 @@ impl Validation<'_> {
                 key.to_owned(),
                 ItemEntry {
                     digest: row.digest,
+                    is_lot: row.kind == "ammunition_lot",
                     declared_at: None,
                     lifecycle,
                 },
@@ -260,6 +264,7 @@ impl Validation<'_> {
             item.key.as_str().to_owned(),
             ItemEntry {
                 digest,
+                is_lot: item.kind == tracemark_domain::model::ItemKind::AmmunitionLot,
                 declared_at: Some((file, line)),
                 lifecycle: Lifecycle::new(item.year_of_manufacture),
             },
@@ -335,6 +340,18 @@ impl Validation<'_> {
         let Some(entry) = self.entry(event.item.as_str())? else {
             return Ok(Err(err("item", "unknown item")));
         };
+        // The parser checks a corrected quantity as a lot's; only here is the item's kind known.
+        if let Some(c) = &event.correction {
+            if matches!(c.target, tracemark_domain::model::CorrectionTarget::Item)
+                && c.set.contains_key("quantity")
+                && !entry.is_lot
+            {
+                return Ok(Err(err(
+                    "set.quantity",
+                    "only an ammunition_lot has a quantity",
+                )));
+            }
+        }
         if let Err(e) = entry.lifecycle.admit(seq, event) {
             return Ok(Err(e));
         }

@@ -27,7 +27,7 @@ pub mod register;
 pub mod search;
 pub mod verify;
 
-pub use node::{Node, NodeError};
+pub use node::{Location, Node, NodeError};
 
 /// Where the time of acceptance comes from.
 pub trait Clock {

@@ -1,4 +1,11 @@
 //! A node: one state's installation, its store and its signing key.
+//!
+//! The store is the embedded SQLite file in the data folder, or a PostgreSQL database
+//! ([`Location::database`]). Either way the Ed25519 signing key is the file `node.key` in the
+//! data folder: with PostgreSQL, `init` writes it there and every app server on the same
+//! database is given a copy in its own data folder (the key never enters the database, so a
+//! database dump or replica cannot sign). The data folder also keeps the server's own search
+//! snapshot.
 
 use crate::Clock;
 use std::fs::OpenOptions;
@@ -6,7 +13,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use tracemark_domain::ids::CountryCode;
 use tracemark_ledger::{NoteSigner, NoteVerifier};
-use tracemark_store::{NodeInfo, SqliteStore, Store, StoreError};
+use tracemark_store::{NodeInfo, PgStore, SqliteStore, Store, StoreError, WriterGuard};
 
 /// The signing key's file in the data folder, readable by the owner only.
 pub const KEY_FILE: &str = "node.key";
@@ -28,6 +35,50 @@ pub enum NodeError {
     Io(String, std::io::Error),
 }
 
+/// Where a node lives: its data folder, and the PostgreSQL database if it uses one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Location {
+    /// The data folder: the embedded store, the signing key, the search snapshot.
+    pub dir: PathBuf,
+    /// A `postgres://` URL: the store is that database instead of the embedded file.
+    pub database: Option<String>,
+}
+
+impl Location {
+    /// The embedded store in `dir`.
+    pub fn embedded(dir: impl Into<PathBuf>) -> Self {
+        Location {
+            dir: dir.into(),
+            database: None,
+        }
+    }
+
+    /// Whether a store exists here (for PostgreSQL: whether the database holds one).
+    pub fn store_exists(&self) -> Result<bool, NodeError> {
+        match &self.database {
+            None => Ok(self.dir.join(tracemark_store::sqlite::DB_FILE).exists()),
+            Some(url) => Ok(PgStore::exists(url)?),
+        }
+    }
+
+    /// How to name the store in messages (a database URL without its password).
+    pub fn describe(&self) -> String {
+        match &self.database {
+            None => self.dir.display().to_string(),
+            Some(url) => tracemark_store::postgres::redact(url),
+        }
+    }
+}
+
+/// Held while an import runs: a lock file for the embedded store, an advisory lock in the
+/// database for PostgreSQL.
+#[derive(Debug)]
+#[allow(dead_code)] // the guards are held for what their drop releases, never read
+pub enum WriterLock {
+    File(std::fs::File),
+    Store(WriterGuard),
+}
+
 pub struct Node {
     pub store: Box<dyn Store>,
     pub info: NodeInfo,
@@ -44,13 +95,26 @@ fn valid_name(name: &str) -> bool {
 }
 
 impl Node {
-    /// Creates the store and the node's Ed25519 key. Refuses to overwrite an existing store.
+    /// Creates the embedded store and the node's Ed25519 key. Refuses to overwrite an
+    /// existing store.
     pub fn init(
         dir: &Path,
         state: &str,
         name: Option<&str>,
         clock: &dyn Clock,
     ) -> Result<Self, NodeError> {
+        Node::init_at(&Location::embedded(dir), state, name, clock)
+    }
+
+    /// Creates the store at `at` and the node's Ed25519 key (in `at.dir`). Refuses to
+    /// overwrite an existing store or key.
+    pub fn init_at(
+        at: &Location,
+        state: &str,
+        name: Option<&str>,
+        clock: &dyn Clock,
+    ) -> Result<Self, NodeError> {
+        let dir = at.dir.as_path();
         let state = CountryCode::parse(state).map_err(NodeError::State)?;
         let default_name = format!("registry-{}", state.as_str().to_ascii_lowercase());
         let name = name.unwrap_or(&default_name);
@@ -58,7 +122,10 @@ impl Node {
             return Err(NodeError::Name(name.to_owned()));
         }
         let origin = format!("tracemark/{state}/{name}");
-        if dir.join(tracemark_store::sqlite::DB_FILE).exists() || dir.join(KEY_FILE).exists() {
+        if at.store_exists()? {
+            return Err(StoreError::AlreadyExists(at.describe()).into());
+        }
+        if dir.join(KEY_FILE).exists() {
             return Err(StoreError::AlreadyExists(dir.display().to_string()).into());
         }
         std::fs::create_dir_all(dir).map_err(|e| NodeError::Io(dir.display().to_string(), e))?;
@@ -73,9 +140,12 @@ impl Node {
             verifier_key: signer.verifier_key(),
             created_at: clock.now_rfc3339(),
         };
-        let store = SqliteStore::create(dir, &info)?;
+        let store: Box<dyn Store> = match &at.database {
+            None => Box::new(SqliteStore::create(dir, &info)?),
+            Some(url) => Box::new(PgStore::create(url, &info)?),
+        };
         let mut node = Node {
-            store: Box::new(store),
+            store,
             info,
             signer,
             dir: dir.to_owned(),
@@ -85,9 +155,18 @@ impl Node {
         Ok(node)
     }
 
-    /// Opens the node in `dir`.
+    /// Opens the node with the embedded store in `dir`.
     pub fn open(dir: &Path) -> Result<Self, NodeError> {
-        let store = SqliteStore::open(dir)?;
+        Node::open_at(&Location::embedded(dir))
+    }
+
+    /// Opens the node at `at`: its store, and the signing key from `at.dir`.
+    pub fn open_at(at: &Location) -> Result<Self, NodeError> {
+        let dir = at.dir.as_path();
+        let store: Box<dyn Store> = match &at.database {
+            None => Box::new(SqliteStore::open(dir)?),
+            Some(url) => Box::new(PgStore::open(url)?),
+        };
         let info = store.node()?;
         let key_path = dir.join(KEY_FILE);
         let text = std::fs::read_to_string(&key_path)
@@ -101,7 +180,7 @@ impl Node {
             )));
         }
         Ok(Node {
-            store: Box::new(store),
+            store,
             info,
             signer,
             dir: dir.to_owned(),
@@ -121,9 +200,13 @@ impl Node {
         NoteVerifier::new(&self.info.verifier_key).map_err(|e| NodeError::Key(e.to_string()))
     }
 
-    /// Takes the node's writer lock (held until the returned file is dropped). One import at
-    /// a time: validation and commit must see the same store.
-    pub fn writer_lock(&self) -> Result<std::fs::File, NodeError> {
+    /// Takes the node's writer lock (held until the returned guard is dropped). One import at
+    /// a time: validation and commit must see the same store. With PostgreSQL the lock is
+    /// in the database, so it holds across every app server sharing it.
+    pub fn writer_lock(&self) -> Result<WriterLock, NodeError> {
+        if let Some(guard) = self.store.writer_lock()? {
+            return Ok(WriterLock::Store(guard));
+        }
         let path = self.dir.join(LOCK_FILE);
         let file = OpenOptions::new()
             .create(true)
@@ -133,7 +216,7 @@ impl Node {
             .map_err(|e| NodeError::Io(path.display().to_string(), e))?;
         file.lock()
             .map_err(|e| NodeError::Io(path.display().to_string(), e))?;
-        Ok(file)
+        Ok(WriterLock::File(file))
     }
 }
 

@@ -64,6 +64,11 @@ pub fn rebuild(node: &Node) -> Result<SearchIndex, SearchError> {
     let mut index = Index::new();
     let mut failure = None;
     node.store.scan_items(&mut |row| {
+        // Another app server may commit while we scan: what lies beyond the size read above
+        // is left for the next catch-up, so that no marking is added twice.
+        if row.id >= ledger_size {
+            return Ok(());
+        }
         if failure.is_none() {
             failure = add_item(&mut index, &row).err();
         }
@@ -116,6 +121,15 @@ pub fn save(node: &Node, s: &SearchIndex) -> Result<(), SearchError> {
     Ok(())
 }
 
+/// For a holder of an in-memory index reflecting `known` ledger records: `None` when the
+/// ledger has not moved, else the index caught up with it (as [`open`] gives it).
+pub fn caught_up_since(node: &Node, known: u64) -> Result<Option<SearchIndex>, SearchError> {
+    if node.store.ledger_size()? == known {
+        return Ok(None);
+    }
+    open(node).map(Some)
+}
+
 /// Opens the index: the snapshot caught up with the ledger, or a rebuild. Saves the result
 /// when it changed.
 pub fn open(node: &Node) -> Result<SearchIndex, SearchError> {
@@ -142,7 +156,10 @@ pub fn open(node: &Node) -> Result<SearchIndex, SearchError> {
 /// Applies the records accepted since `from` to a snapshot; `None` when a rebuild is needed.
 fn catch_up(node: &Node, from: u64, mut index: Index) -> Result<Option<SearchIndex>, SearchError> {
     let size = node.store.ledger_size()?;
-    let events = node.store.events_from(from)?;
+    let mut events = node.store.events_from(from)?;
+    // Records committed (by another writer) after the size was read wait for the next
+    // catch-up, which starts at `size`: nothing is applied twice.
+    events.retain(|e| e.seq < size);
     if events.iter().any(|e| e.event_type == "corrected") {
         return Ok(None);
     }
@@ -153,6 +170,9 @@ fn catch_up(node: &Node, from: u64, mut index: Index) -> Result<Option<SearchInd
         .collect();
     let mut failure = None;
     node.store.scan_items_from(from, &mut |row| {
+        if row.id >= size {
+            return Ok(());
+        }
         touched.remove(&row.id);
         if failure.is_none() {
             failure = add_item(&mut index, &row).err();

@@ -1,21 +1,23 @@
 //! Storage behind one trait.
 //!
-//! The registry engine talks to a [`Store`]; each backend (embedded SQLite in [`sqlite`];
-//! PostgreSQL to come) writes its own SQL. The backend is chosen once, in the binary.
+//! The registry engine talks to a [`Store`]; each backend (embedded SQLite in [`sqlite`],
+//! PostgreSQL in [`postgres`]) writes its own SQL. The backend is chosen once, in the binary.
 //!
 //! **Architecture invariants:**
 //! - Only this crate speaks SQL.
 //! - The ledger is append-only: there is no update or delete path for ledger rows or
-//!   checkpoints, and the SQLite schema refuses them with triggers.
+//!   checkpoints, and both schemas refuse them with triggers.
 //! - One [`Batch`] is one transaction: ledger leaves, Merkle tiles, the signed checkpoint and
 //!   the projections are committed together or not at all. Acknowledged means on disk.
 //! - Projections (items, markings, events tables) are derived from the ledger and can be
 //!   rebuilt from it; they are never the source of truth.
 
+pub mod postgres;
 pub mod sqlite;
 
 use tracemark_ledger::merkle::Hash;
 
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +44,9 @@ pub enum StoreError {
     Signing(String),
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// A PostgreSQL failure (unreachable server, refused statement…), one line.
+    #[error("PostgreSQL: {0}")]
+    Postgres(String),
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -243,6 +248,15 @@ pub struct AuditRow {
     pub leaf_hash: Hash,
 }
 
+/// Held while a whole import runs (see [`Store::writer_lock`]); released when dropped.
+pub struct WriterGuard(pub Box<dyn std::any::Any + Send>);
+
+impl std::fmt::Debug for WriterGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WriterGuard")
+    }
+}
+
 /// The storage interface every backend implements.
 pub trait Store {
     fn node(&self) -> Result<NodeInfo>;
@@ -281,6 +295,14 @@ pub trait Store {
     fn events_from(&self, from_seq: u64) -> Result<Vec<EventRow>>;
     /// Number of events in the projection.
     fn event_count(&self) -> Result<u64>;
+
+    /// Serialises whole imports (validation, then commits) across processes, when the
+    /// backend can: `None` means the caller must provide the lock itself (the registry uses a
+    /// lock file beside an embedded store). PostgreSQL holds an advisory lock in the database,
+    /// which every app server sharing it sees.
+    fn writer_lock(&self) -> Result<Option<WriterGuard>> {
+        Ok(None)
+    }
 
     /// Appends a batch in one durable transaction and signs a checkpoint for the new size.
     fn commit(&mut self, batch: Batch, sign: &CheckpointSigner<'_>) -> Result<StoredCheckpoint>;

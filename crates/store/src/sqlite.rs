@@ -208,6 +208,8 @@ fn one_row(changed: usize, what: impl FnOnce() -> String) -> Result<()> {
         Ok(())
     }
 }
+/// The schema version this program writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 pub struct SqliteStore {
     conn: Connection,

@@ -1,8 +1,7 @@
 use crate::*;
 
-#[test]
-fn contract_example_end_to_end() {
-    let s = Store::new("KE");
+fn contract_example_end_to_end(b: Backend) {
+    let s = Store::on(b, "KE");
     let f = s.file("example.jsonl", EXAMPLE);
     let (code, report) = s.import(&f, &[]);
     assert_eq!(code, 0, "{report}");
@@ -43,9 +42,8 @@ fn contract_example_end_to_end() {
     assert!(stderr(&out).contains("NOPE"));
 }
 
-#[test]
-fn init_refuses_to_overwrite_and_protects_the_key() {
-    let s = Store::new("KE");
+fn init_refuses_to_overwrite_and_protects_the_key(b: Backend) {
+    let s = Store::on(b, "KE");
     let out = s.run(&["init", "--state", "KE"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("refusing to overwrite"));
@@ -99,9 +97,8 @@ fn commands_without_a_store_are_usage_errors() {
     assert_eq!(out.status.code(), Some(2), "--rejects needs --accept-valid");
 }
 
-#[test]
-fn generated_data_imports_and_verifies() {
-    let s = Store::new("KE");
+fn generated_data_imports_and_verifies(b: Backend) {
+    let s = Store::on(b, "KE");
     let out = Command::new(BIN)
         .args(["generate", "--items", "300", "--seed", "7"])
         .output()
@@ -131,9 +128,8 @@ fn generated_data_imports_and_verifies() {
     assert_eq!(v["items"], 300);
 }
 
-#[test]
-fn modular_weapons_track_their_parts_through_component_swaps() {
-    let s = Store::new("KE");
+fn modular_weapons_track_their_parts_through_component_swaps(b: Backend) {
+    let s = Store::on(b, "KE");
     let f = s.file(
         "parts.jsonl",
         r#"{"record":"item","key":"W1","kind":"firearm","make":"SIG Sauer","model":"P320","markings":[{"kind":"serial","text":"58A123456","component":"frame"}]}
@@ -164,3 +160,10 @@ fn modular_weapons_track_their_parts_through_component_swaps() {
     assert_eq!(report["errors"][0]["field"], "parent");
     assert_eq!(s.json(&["ledger", "verify", "--json"])["ok"], true);
 }
+
+on_both_stores!(
+    contract_example_end_to_end,
+    init_refuses_to_overwrite_and_protects_the_key,
+    generated_data_imports_and_verifies,
+    modular_weapons_track_their_parts_through_component_swaps,
+);

@@ -15,9 +15,8 @@ fn fields(report: &Value) -> Vec<(u64, String)> {
         .collect()
 }
 
-#[test]
-fn every_defect_is_reported_by_line_and_field_and_nothing_is_committed() {
-    let s = Store::new("KE");
+fn every_defect_is_reported_by_line_and_field_and_nothing_is_committed(b: Backend) {
+    let s = Store::on(b, "KE");
     let mut bad = String::from(EXAMPLE);
     bad.push_str("{not json\n"); // 4
     bad.push_str("{\"record\":\"weapon\"}\n"); // 5
@@ -92,9 +91,8 @@ fn every_defect_is_reported_by_line_and_field_and_nothing_is_committed() {
     assert_eq!(s.json(&["ledger", "verify", "--json"])["ok"], true);
 }
 
-#[test]
-fn nothing_but_corrections_after_destruction() {
-    let s = Store::new("KE");
+fn nothing_but_corrections_after_destruction(b: Backend) {
+    let s = Store::on(b, "KE");
     let f = s.file(
         "a.jsonl",
         r#"{"record":"item","key":"K1","kind":"firearm","year_of_manufacture":1990}
@@ -137,9 +135,8 @@ fn nothing_but_corrections_after_destruction() {
     assert_eq!(s.json(&["ledger", "verify", "--json"])["ok"], true);
 }
 
-#[test]
-fn unknown_fields_are_kept_and_warned() {
-    let s = Store::new("KE");
+fn unknown_fields_are_kept_and_warned(b: Backend) {
+    let s = Store::on(b, "KE");
     let f = s.file(
         "u.jsonl",
         r#"{"record":"item","key":"K","kind":"other","legacy_ref":"Book 3 p. 41"}
@@ -154,14 +151,13 @@ fn unknown_fields_are_kept_and_warned() {
     );
 }
 
-#[test]
-fn a_killed_import_leaves_a_valid_store_and_rerunning_completes_it() {
+fn a_killed_import_leaves_a_valid_store_and_rerunning_completes_it(b: Backend) {
     let gen = Command::new(BIN)
         .args(["generate", "--items", "4000", "--seed", "3"])
         .output()
         .unwrap();
     assert!(gen.status.success());
-    let reference = Store::new("KE");
+    let reference = Store::on(b, "KE");
     let f = reference.dir.path().join("gen.jsonl");
     std::fs::write(&f, &gen.stdout).unwrap();
     let (code, _) = reference.import(&f, &[]);
@@ -169,7 +165,7 @@ fn a_killed_import_leaves_a_valid_store_and_rerunning_completes_it() {
     let want = reference.json(&["ledger", "verify", "--json"]);
 
     for delay_ms in [30u64, 120, 400] {
-        let s = Store::new("KE");
+        let s = Store::on(b, "KE");
         let mut child = s
             .cmd()
             .args(["import", f.to_str().unwrap(), "--batch", "500"])
@@ -213,3 +209,10 @@ fn a_killed_import_leaves_a_valid_store_and_rerunning_completes_it() {
         }
     }
 }
+
+on_both_stores!(
+    every_defect_is_reported_by_line_and_field_and_nothing_is_committed,
+    nothing_but_corrections_after_destruction,
+    unknown_fields_are_kept_and_warned,
+    a_killed_import_leaves_a_valid_store_and_rerunning_completes_it,
+);

@@ -20,8 +20,8 @@ fn python_verify(kind: &str, proof: &Value) -> bool {
     out.status.success()
 }
 
-fn leaf_count_store() -> Store {
-    let s = Store::new("KE");
+fn leaf_count_store(b: Backend) -> Store {
+    let s = Store::on(b, "KE");
     let gen = Command::new(BIN)
         .args(["generate", "--items", "40", "--seed", "11"])
         .output()
@@ -32,9 +32,8 @@ fn leaf_count_store() -> Store {
     s
 }
 
-#[test]
-fn every_proof_the_cli_prints_verifies_independently() {
-    let s = leaf_count_store();
+fn every_proof_the_cli_prints_verifies_independently(b: Backend) {
+    let s = leaf_count_store(b);
     let size = s.ledger_size();
     assert!(size > 100);
     for index in (0..size).step_by(7).chain([size - 1]) {
@@ -83,9 +82,8 @@ fn every_proof_the_cli_prints_verifies_independently() {
     assert_eq!(out.status.code(), Some(2));
 }
 
-#[test]
-fn checkpoint_is_a_signed_note_over_the_latest_root() {
-    let s = leaf_count_store();
+fn checkpoint_is_a_signed_note_over_the_latest_root(b: Backend) {
+    let s = leaf_count_store(b);
     let note = String::from_utf8(s.run(&["ledger", "checkpoint"]).stdout).unwrap();
     let lines: Vec<&str> = note.lines().collect();
     assert_eq!(lines[0], "tracemark/KE/registry-ke");
@@ -96,9 +94,11 @@ fn checkpoint_is_a_signed_note_over_the_latest_root() {
     assert!(lines[4].starts_with("— tracemark/KE/registry-ke "));
 }
 
+/// Edits the SQLite file behind the program's back (the PostgreSQL variant is in `pg.rs`).
 #[test]
 fn verify_detects_tampering_and_checks_against_an_outside_checkpoint() {
-    let s = leaf_count_store();
+    let b = Backend::Sqlite;
+    let s = leaf_count_store(b);
     let old = String::from_utf8(s.run(&["ledger", "checkpoint"]).stdout).unwrap();
     let old_file = s.file("old-checkpoint.txt", &old);
     let f = s.file(
@@ -111,7 +111,7 @@ fn verify_detects_tampering_and_checks_against_an_outside_checkpoint() {
     assert!(out.status.success(), "{}", stderr(&out));
 
     // A checkpoint from another node (or forged) is refused.
-    let other = leaf_count_store();
+    let other = leaf_count_store(b);
     let foreign = String::from_utf8(other.run(&["ledger", "checkpoint"]).stdout).unwrap();
     let foreign_file = s.file("foreign.txt", &foreign);
     let out = s.run(&[
@@ -141,7 +141,7 @@ fn verify_detects_tampering_and_checks_against_an_outside_checkpoint() {
     );
 
     // A projection edited behind the ledger's back is caught too.
-    let t = leaf_count_store();
+    let t = leaf_count_store(b);
     let db = rusqlite::Connection::open(t.data().join("tracemark.db")).unwrap();
     db.execute("UPDATE items SET status = 'destroyed' WHERE id = (SELECT min(id) FROM items WHERE status != 'destroyed')", []).unwrap();
     drop(db);
@@ -151,7 +151,7 @@ fn verify_detects_tampering_and_checks_against_an_outside_checkpoint() {
     assert!(v["error"].as_str().unwrap().contains("status"), "{v}");
 
     // Truncating the ledger (records removed) is caught by the outside checkpoint.
-    let u = leaf_count_store();
+    let u = leaf_count_store(b);
     let cp = String::from_utf8(u.run(&["ledger", "checkpoint"]).stdout).unwrap();
     let cp_file = u.file("cp.txt", &cp);
     let db = rusqlite::Connection::open(u.data().join("tracemark.db")).unwrap();
@@ -170,3 +170,8 @@ fn verify_detects_tampering_and_checks_against_an_outside_checkpoint() {
         stderr(&out)
     );
 }
+
+on_both_stores!(
+    every_proof_the_cli_prints_verifies_independently,
+    checkpoint_is_a_signed_note_over_the_latest_root,
+);

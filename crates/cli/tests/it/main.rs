@@ -1,11 +1,41 @@
 //! End-to-end tests of the `tracemark` binary, run as a user runs it: a real process, a real
-//! SQLite file in a temporary folder, the contract's flags, JSON and exit codes.
+//! store (a SQLite file in a temporary folder, or a fresh PostgreSQL database), the contract's
+//! flags, JSON and exit codes.
+//!
+//! **The conformance suite:** every scenario listed in an [`on_both_stores!`] runs twice, on
+//! the embedded store and on PostgreSQL, and must behave the same. The PostgreSQL variants
+//! need a server: `TRACEMARK_TEST_DATABASE_URL` (`postgres://user@host:port/postgres`, a role
+//! that may `CREATE DATABASE`; each test gets a database of its own). `./scripts/test` starts
+//! a throwaway cluster and sets it. Without it the PostgreSQL variants say so on stderr and
+//! pass, unless `TRACEMARK_TEST_REQUIRE_POSTGRES=1`, which makes them fail.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
+/// Runs each named scenario `fn name(b: Backend)` on both stores, as `name::sqlite` and
+/// `name::postgres`.
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[test]
+            fn sqlite() {
+                super::$name(crate::Backend::Sqlite)
+            }
+            #[test]
+            fn postgres() {
+                if let Some(b) = crate::Backend::postgres() {
+                    super::$name(b)
+                }
+            }
+        }
+    )*};
+}
+
 mod cli;
+mod corrections;
+mod export;
 mod faults;
 mod ledger;
+mod pg;
 mod register;
 mod search;
 mod serve;
@@ -16,14 +46,71 @@ use std::process::{Command, Output};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_tracemark");
 
+/// The PostgreSQL server the tests may use (see the module documentation).
+pub const PG_ENV: &str = "TRACEMARK_TEST_DATABASE_URL";
+
+/// Which store a scenario runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// PostgreSQL, if the tests were given a server; otherwise says so loudly (or fails when
+    /// `TRACEMARK_TEST_REQUIRE_POSTGRES=1`).
+    pub fn postgres() -> Option<Backend> {
+        if std::env::var(PG_ENV).is_ok_and(|u| !u.is_empty()) {
+            return Some(Backend::Postgres);
+        }
+        assert!(
+            std::env::var("TRACEMARK_TEST_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+            "{PG_ENV} is not set but TRACEMARK_TEST_REQUIRE_POSTGRES=1"
+        );
+        eprintln!(
+            "\n*** NOT RUN ON POSTGRESQL: {PG_ENV} is not set. ./scripts/test starts a throwaway cluster and sets it. ***\n"
+        );
+        None
+    }
+}
+
+/// A fresh, empty database on the test server (`CREATE DATABASE`); returns its URL.
+pub fn fresh_database() -> String {
+    fresh_database_on(&std::env::var(PG_ENV).expect("the PostgreSQL test server"))
+}
+
+/// A fresh, empty database on the server of `server_url`.
+pub fn fresh_database_on(server_url: &str) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let name = format!(
+        "tm_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    );
+    let mut c = postgres::Client::connect(server_url, postgres::NoTls).unwrap();
+    c.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+    let base = server_url.split('?').next().unwrap();
+    let (prefix, _) = base.rsplit_once('/').unwrap();
+    format!("{prefix}/{name}")
+}
+
 pub struct Store {
     pub dir: tempfile::TempDir,
+    /// The PostgreSQL database, when the store is one.
+    pub database: Option<String>,
 }
 
 impl Store {
+    /// A new embedded store.
     pub fn new(state: &str) -> Self {
+        Store::on(Backend::Sqlite, state)
+    }
+    /// A new store of the given kind.
+    pub fn on(b: Backend, state: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let s = Store { dir };
+        let database = (b == Backend::Postgres).then(fresh_database);
+        let s = Store { dir, database };
         let out = s.run(&["init", "--state", state]);
         assert!(out.status.success(), "init failed: {}", stderr(&out));
         s
@@ -31,11 +118,19 @@ impl Store {
     pub fn data(&self) -> PathBuf {
         self.dir.path().join("data")
     }
+    /// The global arguments that select this store.
+    pub fn store_args(&self) -> Vec<String> {
+        let mut a = vec!["--data".to_owned(), self.data().display().to_string()];
+        if let Some(db) = &self.database {
+            a.extend(["--database".to_owned(), db.clone()]);
+        }
+        a
+    }
     pub fn cmd(&self) -> Command {
         let mut c = Command::new(BIN);
-        c.arg("--data")
-            .arg(self.data())
-            .env_remove("TRACEMARK_DATA");
+        c.args(self.store_args())
+            .env_remove("TRACEMARK_DATA")
+            .env_remove("TRACEMARK_DATABASE_URL");
         c
     }
     pub fn run(&self, args: &[&str]) -> Output {

@@ -2,7 +2,7 @@
 //! the real binary into a real store, with errors by row and column, the validation report,
 //! rejects that can be corrected and imported again, likely duplicates, and bad files.
 
-use crate::{stderr, Store};
+use crate::{stderr, Backend, Store};
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -24,8 +24,8 @@ const FRENCH_HEADER: &str = "N° d'enregistrement;N° de série;Marque;Modèle;C
 const FRENCH_ROWS: &str = "FR-0001;MAS 1234;Manufacture d'armes de Saint-Étienne;MAS 49/56;7,5 mm;Fusil;France;1957;03/04/1960;Manufacture d'armes;France;Brigade de Lyon;05/06/1961;En service;\r\n\
 FR-0002;FN-88213;FN Herstal;FAL;7.62x51mm;Fusil d'assaut;Belgique;1975;12/01/1976;Fabrique Nationale;Belgique;Commissariat de Lille;;Volé;17/08/2011\r\n";
 
-fn french_store() -> (Store, PathBuf, PathBuf) {
-    let s = Store::new("FR");
+fn french_store(b: Backend) -> (Store, PathBuf, PathBuf) {
+    let s = Store::on(b, "FR");
     let csv = write_bytes(
         &s,
         "registre-police.csv",
@@ -42,9 +42,8 @@ fn errors(v: &Value) -> &Vec<Value> {
     v["errors"].as_array().unwrap()
 }
 
-#[test]
-fn french_register_in_windows_1252_imports_and_reimports_as_duplicates() {
-    let (s, csv, mapping) = french_store();
+fn french_register_in_windows_1252_imports_and_reimports_as_duplicates(b: Backend) {
+    let (s, csv, mapping) = french_store(b);
     let html = s.dir.path().join("report.html");
     let report_csv = s.dir.path().join("report.csv");
     let (code, v) = s.import(
@@ -114,9 +113,8 @@ fn french_register_in_windows_1252_imports_and_reimports_as_duplicates() {
 const BAD_ROWS: &str = "FR-0003;MAS 5678;MAS;MAS 1950;9 mm;Pistolet;France;1955;31/02/1960;MAS;France;;;En service;\r\n\
 FR-0004;HK 4410;Heckler & Koch;G3;7.62x51mm;Fusil;Allemagne;1990;12/01/1976;Heckler & Koch;Allemagne;;;En service;\r\n";
 
-#[test]
-fn bad_rows_are_named_by_row_and_column_and_nothing_is_written() {
-    let (s, _, mapping) = french_store();
+fn bad_rows_are_named_by_row_and_column_and_nothing_is_written(b: Backend) {
+    let (s, _, mapping) = french_store(b);
     let csv = write_bytes(
         &s,
         "registre.csv",
@@ -178,9 +176,10 @@ fn bad_rows_are_named_by_row_and_column_and_nothing_is_written() {
     assert!(err.contains("nothing was imported"), "{err}");
 }
 
-#[test]
-fn accept_valid_writes_good_rows_and_rejects_whole_rows_that_can_be_fixed_and_reimported() {
-    let (s, _, mapping) = french_store();
+fn accept_valid_writes_good_rows_and_rejects_whole_rows_that_can_be_fixed_and_reimported(
+    b: Backend,
+) {
+    let (s, _, mapping) = french_store(b);
     let csv = write_bytes(
         &s,
         "registre.csv",
@@ -237,9 +236,8 @@ fn accept_valid_writes_good_rows_and_rejects_whole_rows_that_can_be_fixed_and_re
     assert_eq!(s.json(&["ledger", "verify", "--json"])["ok"], true);
 }
 
-#[test]
-fn check_writes_nothing_and_write_mapping_round_trips() {
-    let (s, csv, mapping) = french_store();
+fn check_writes_nothing_and_write_mapping_round_trips(b: Backend) {
+    let (s, csv, mapping) = french_store(b);
     let written = s.dir.path().join("detected.toml");
     let before = s.ledger_size();
     let (code, v) = s.import(
@@ -267,9 +265,8 @@ fn check_writes_nothing_and_write_mapping_round_trips() {
     assert_eq!(v["accepted"], 7);
 }
 
-#[test]
-fn likely_duplicates_in_the_file_and_against_the_store_are_reported_as_warnings() {
-    let s = Store::new("KE");
+fn likely_duplicates_in_the_file_and_against_the_store_are_reported_as_warnings(b: Backend) {
+    let s = Store::on(b, "KE");
     let first = s.file(
         "police.csv",
         "Key,Serial,Make,Model\nP-1,АК 0123,Izhmash,AK-74\nP-2,AK-O123,IZHMASH,AK-74\nP-3,N/A,Izhmash,AK-74\n",
@@ -300,9 +297,8 @@ fn likely_duplicates_in_the_file_and_against_the_store_are_reported_as_warnings(
     assert!(m.contains("already recorded under key 'P-"), "{m}");
 }
 
-#[test]
-fn spreadsheet_registers_import_like_csv() {
-    let s = Store::new("ES");
+fn spreadsheet_registers_import_like_csv(b: Backend) {
+    let s = Store::on(b, "ES");
     let path = s.dir.path().join("registro.xlsx");
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();
@@ -416,7 +412,10 @@ fn demo_data_loads_a_living_registry_with_a_report_and_rejects() {
         page.contains("is also on row 2"),
         "the shared weapon is reported"
     );
-    let s = Store { dir };
+    let s = Store {
+        dir,
+        database: None,
+    };
     std::fs::rename(&data, s.data()).unwrap();
     assert_eq!(s.json(&["ledger", "verify", "--json"])["ok"], true);
     let hits = s.json(&["search", "*", "--json", "--limit", "1"]);
@@ -482,3 +481,12 @@ fn formulas_merged_cells_and_mixed_encodings_are_named_by_row_and_column() {
     assert_eq!(e["column"], "C", "{v}");
     assert_eq!(s.ledger_size(), before);
 }
+
+on_both_stores!(
+    french_register_in_windows_1252_imports_and_reimports_as_duplicates,
+    bad_rows_are_named_by_row_and_column_and_nothing_is_written,
+    accept_valid_writes_good_rows_and_rejects_whole_rows_that_can_be_fixed_and_reimported,
+    check_writes_nothing_and_write_mapping_round_trips,
+    likely_duplicates_in_the_file_and_against_the_store_are_reported_as_warnings,
+    spreadsheet_registers_import_like_csv,
+);

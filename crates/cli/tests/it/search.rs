@@ -29,9 +29,8 @@ fn matches(v: &Value) -> Vec<(String, String, u64)> {
         .collect()
 }
 
-#[test]
-fn officers_find_weapons_from_what_they_read() {
-    let s = Store::new("KE");
+fn officers_find_weapons_from_what_they_read(b: Backend) {
+    let s = Store::on(b, "KE");
     let f = s.file("m.jsonl", MARKINGS);
     assert_eq!(s.import(&f, &[]).0, 0);
 
@@ -88,9 +87,8 @@ fn officers_find_weapons_from_what_they_read() {
     );
 }
 
-#[test]
-fn bad_queries_are_usage_errors() {
-    let s = Store::new("KE");
+fn bad_queries_are_usage_errors(b: Backend) {
+    let s = Store::on(b, "KE");
     let f = s.file("m.jsonl", MARKINGS);
     assert_eq!(s.import(&f, &[]).0, 0);
     let long = "9".repeat(400);
@@ -114,9 +112,8 @@ fn bad_queries_are_usage_errors() {
     assert_eq!(search(&s, &["*"])["total"], 4);
 }
 
-#[test]
-fn the_index_follows_the_ledger() {
-    let s = Store::new("KE");
+fn the_index_follows_the_ledger(b: Backend) {
+    let s = Store::on(b, "KE");
     let f = s.file("m.jsonl", MARKINGS);
     assert_eq!(s.import(&f, &[]).0, 0);
     assert_eq!(search(&s, &["*", "--status", "seized"])["total"], 0);
@@ -145,3 +142,9 @@ fn the_index_follows_the_ledger() {
     std::fs::remove_file(s.data().join("search.idx")).unwrap();
     assert_eq!(search(&s, &["ZX9007", "--mode", "exact"])["total"], 1);
 }
+
+on_both_stores!(
+    officers_find_weapons_from_what_they_read,
+    bad_queries_are_usage_errors,
+    the_index_follows_the_ledger,
+);

@@ -2,7 +2,7 @@ use crate::*;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::Stdio;
 
-fn get(addr: &str, path: &str) -> (u16, String) {
+pub fn get(addr: &str, path: &str) -> (u16, String) {
     let mut s = std::net::TcpStream::connect(addr).unwrap();
     write!(
         s,
@@ -19,19 +19,79 @@ fn get(addr: &str, path: &str) -> (u16, String) {
     (status, body)
 }
 
-/// `tracemark serve --demo` as a user runs it: a real process on a free loopback port.
-#[test]
-fn serve_demo_answers_the_api() {
-    let dir = tempfile::tempdir().unwrap();
+/// `POST path` with a JSON Lines body; the status and body of the answer.
+pub fn post_jsonl(addr: &str, path: &str, body: &[u8]) -> (u16, String) {
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-ndjson\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    s.write_all(body).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let status = out[9..12].parse().unwrap();
+    let body = out
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// A running `tracemark serve` process; killed when dropped.
+pub struct Served {
+    pub child: std::process::Child,
+    pub addr: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `tracemark <store_args> serve --addr 127.0.0.1:0` and waits until it listens (it
+/// says where on stderr). The rest of its stderr is drained on a thread so it never blocks.
+pub fn spawn_serve(store_args: &[String]) -> Served {
     let mut child = Command::new(BIN)
-        .args([
-            "--data",
-            dir.path().join("d").to_str().unwrap(),
-            "serve",
-            "--demo",
-            "--addr",
-            "127.0.0.1:0",
-        ])
+        .args(store_args)
+        .env_remove("TRACEMARK_DATABASE_URL")
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .env("TRACEMARK_LOG", "warn")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("serve exited before listening")
+            .unwrap();
+        if let Some(rest) = line.strip_prefix("serving http://") {
+            break rest.split('/').next().unwrap().to_owned();
+        }
+    };
+    std::thread::spawn(move || for _ in lines.by_ref() {});
+    Served { child, addr }
+}
+
+/// `tracemark serve --demo` as a user runs it: a real process on a free loopback port.
+fn serve_demo_answers_the_api(b: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store_args = vec![
+        "--data".to_owned(),
+        dir.path().join("d").display().to_string(),
+    ];
+    if b == Backend::Postgres {
+        store_args.extend(["--database".to_owned(), fresh_database()]);
+    }
+    let mut child = Command::new(BIN)
+        .args(&store_args)
+        .env_remove("TRACEMARK_DATABASE_URL")
+        .args(["serve", "--demo", "--addr", "127.0.0.1:0"])
         .env("TRACEMARK_LOG", "warn")
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
@@ -65,12 +125,9 @@ fn serve_demo_answers_the_api() {
     std::fs::write(&extra, r#"{"record":"item","key":"CLI-1","kind":"firearm","markings":[{"kind":"serial","text":"QX-77001"}]}
 "#).unwrap();
     let out = Command::new(BIN)
-        .args([
-            "--data",
-            dir.path().join("d").to_str().unwrap(),
-            "import",
-            extra.to_str().unwrap(),
-        ])
+        .args(&store_args)
+        .env_remove("TRACEMARK_DATABASE_URL")
+        .args(["import", extra.to_str().unwrap()])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
@@ -84,3 +141,5 @@ fn serve_demo_answers_the_api() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+on_both_stores!(serve_demo_answers_the_api);
