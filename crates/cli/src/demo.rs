@@ -10,15 +10,19 @@
 //! purpose (an impossible date, the same weapon in two registers, a placeholder serial), so the
 //! validation report and the rejects file in `<data>/demo/` show what a clerk would see.
 //! Traces between states (issue #5) are not built yet, so the demo has none.
+//!
+//! The demo also has an organisation (agencies and one account per role, see
+//! [`organisation`]) so that the API and its access rules can be tried at once.
 
 use crate::Failure;
 use anyhow::Context;
 use clap::Args;
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
+use tracemark_access::accounts;
 use tracemark_registry::import::ImportOptions;
 use tracemark_registry::register::{self, RegisterOptions, RegisterReport};
-use tracemark_registry::{Location, Node, SystemClock};
+use tracemark_registry::{Clock, Location, Node, SystemClock};
 
 /// Items in the national registry of the demo (registers add about a fifth more).
 pub const DEFAULT_ITEMS: u64 = 5_000;
@@ -62,6 +66,12 @@ pub fn run(cli: &crate::Cli, args: &DemoArgs) -> Result<(), Failure> {
     }
     let loaded = load(&mut node, args.items, args.seed)?;
     summarise(&loaded);
+    if let Some(path) = organisation(&mut node)? {
+        eprintln!(
+            "demo: accounts for every role, with their passwords, in {}",
+            path.display()
+        );
+    }
     Ok(())
 }
 
@@ -77,6 +87,88 @@ pub fn open_or_init(at: &Location) -> Result<Node, Failure> {
             &SystemClock,
         )?)
     }
+}
+
+/// The demo's agencies: (name, kind).
+const DEMO_AGENCIES: [(&str, &str); 5] = [
+    ("national-registry", "other"),
+    ("national-police", "police"),
+    ("defence", "defence"),
+    ("customs", "customs"),
+    ("licensing", "licensing"),
+];
+
+/// One demo account per role: (account, agency, role).
+const DEMO_ACCOUNTS: [(&str, &str, &str); 8] = [
+    ("admin", "national-registry", "administrator"),
+    ("clerk", "national-registry", "registry_clerk"),
+    ("investigator", "national-police", "investigator"),
+    ("tracing", "national-registry", "tracing_officer"),
+    ("licensing", "licensing", "licensing_officer"),
+    ("armourer", "defence", "stockpile_manager"),
+    ("analyst", "national-registry", "analyst"),
+    ("auditor", "national-registry", "auditor"),
+];
+
+/// Creates the demo organisation in a store that has no agencies yet: five agencies and one
+/// account per role, each with its own generated password; the privileged ones (administrator,
+/// auditor, tracing officer) get a TOTP secret to enrol in an authenticator. Everything is
+/// written to `<data>/demo/accounts.txt` (owner-only) and the file's path is returned;
+/// `None` if the store already had agencies.
+pub fn organisation(node: &mut Node) -> Result<Option<PathBuf>, Failure> {
+    if !node
+        .store
+        .agencies()
+        .context("listing agencies")?
+        .is_empty()
+    {
+        return Ok(None);
+    }
+    let now = SystemClock.now_rfc3339();
+    let store = node.store.as_mut();
+    for (name, kind) in DEMO_AGENCIES {
+        accounts::add_agency(store, name, kind, None, false, &now)
+            .map_err(crate::accounts_failure)?;
+    }
+    let mut text = String::from(
+        "# Tracemark demo accounts (generated; shown once here). Privileged roles sign in with a\n\
+         # TOTP code: add the otpauth URL to an authenticator app.\n\
+         # account\tagency\trole\tpassword\ttotp\n",
+    );
+    for (name, agency, role) in DEMO_ACCOUNTS {
+        let password = tracemark_access::password::generate_password();
+        let user = accounts::add_user(store, name, agency, role, &password, &now)
+            .map_err(crate::accounts_failure)?;
+        let totp = if tracemark_domain::account::Role::parse(&user.role)
+            .map(|r| r.is_privileged())
+            .unwrap_or(false)
+        {
+            accounts::enrol_totp(store, name).map_err(crate::accounts_failure)?
+        } else {
+            String::new()
+        };
+        text.push_str(&format!("{name}\t{agency}\t{role}\t{password}\t{totp}\n"));
+    }
+    let folder = node.dir().join("demo");
+    std::fs::create_dir_all(&folder).context("creating the demo folder")?;
+    let path = folder.join("accounts.txt");
+    write_private(&path, text.as_bytes())?;
+    Ok(Some(path))
+}
+
+/// Writes a file only its owner can read (it holds passwords).
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f = options
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    f.write_all(bytes)
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
 }
 
 pub fn summarise(l: &Loaded) {

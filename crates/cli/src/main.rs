@@ -615,7 +615,7 @@ fn usage(e: impl std::fmt::Display) -> Failure {
     Failure::Usage(e.to_string())
 }
 
-fn accounts_failure(e: accounts::AccountsError) -> Failure {
+pub(crate) fn accounts_failure(e: accounts::AccountsError) -> Failure {
     use accounts::AccountsError as E;
     use tracemark_store::StoreError;
     match e {
@@ -832,6 +832,12 @@ fn serve(
         } else {
             let loaded = demo::load(&mut node, DEMO_ITEMS, 1)?;
             demo::summarise(&loaded);
+        }
+        if let Some(path) = demo::organisation(&mut node)? {
+            eprintln!(
+                "demo: accounts for every role, with their passwords, in {}",
+                path.display()
+            );
         }
     } else if !at.store_exists()? {
         return Err(Failure::Usage(format!(

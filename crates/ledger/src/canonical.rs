@@ -9,8 +9,9 @@
 //! The writer here is our own because it is on the hot path of import and `verify` (every
 //! leaf is written once and checked once), where the general-purpose `serde_json_canonicalizer`
 //! spent most of its time re-encoding every key to UTF-16 to sort it. Here keys are taken in
-//! `serde_json::Map`'s order (UTF-8 byte order, which equals UTF-16 order unless a key has a
-//! character at or above U+E000, in which case that object is sorted by UTF-16 explicitly),
+//! `serde_json::Map`'s order when that is already UTF-8 byte order (which equals UTF-16 order
+//! unless a key has a character at or above U+E000); otherwise the object is sorted by UTF-16
+//! explicitly,
 //! numbers use `ryu-js` (the ECMAScript algorithm JCS specifies), and strings get exactly the
 //! JCS escapes. Property tests check it byte for byte against `serde_json_canonicalizer`.
 
@@ -70,8 +71,11 @@ fn write_value(out: &mut Vec<u8>, v: &Value) {
 fn write_object(out: &mut Vec<u8>, m: &Map<String, Value>) {
     out.push(b'{');
     // UTF-8 byte order equals UTF-16 code-unit order unless a key holds a character at or
-    // above U+E000 (lead bytes 0xEE and up).
-    if m.keys().any(|k| k.bytes().any(|b| b >= 0xEE)) {
+    // above U+E000 (lead bytes 0xEE and up). The map's own order is only trusted after a
+    // check: with serde_json's `preserve_order` feature (which any crate in the build may
+    // switch on; cedar-policy does) a `Map` keeps insertion order instead of sorting.
+    let sorted_by_bytes = m.keys().zip(m.keys().skip(1)).all(|(a, b)| a < b);
+    if !sorted_by_bytes || m.keys().any(|k| k.bytes().any(|b| b >= 0xEE)) {
         let mut entries: Vec<(&String, &Value)> = m.iter().collect();
         entries.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
         for (i, (k, v)) in entries.into_iter().enumerate() {

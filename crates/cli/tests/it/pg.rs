@@ -1,7 +1,7 @@
 //! What only PostgreSQL has: several app servers on one database, a database that goes away
 //! and comes back, the database's own refusal of ledger edits, `migrate` before `init`.
 
-use crate::serve::{get, post_jsonl, spawn_serve};
+use crate::serve::{get, get_as, post_jsonl, spawn_serve};
 use crate::*;
 
 fn pg(url: &str) -> postgres::Client {
@@ -59,7 +59,7 @@ fn first_serial(data: &[u8]) -> (String, String) {
     panic!("no serial in the data");
 }
 
-fn exact_hits(addr: &str, serial: &str) -> Vec<String> {
+fn exact_hits(addr: &str, token: &str, serial: &str) -> Vec<String> {
     let q: String = serial
         .bytes()
         .map(|b| {
@@ -70,7 +70,11 @@ fn exact_hits(addr: &str, serial: &str) -> Vec<String> {
             }
         })
         .collect();
-    let (status, body) = get(addr, &format!("/api/v1/search?q={q}&mode=exact&kind=any"));
+    let (status, body) = get_as(
+        addr,
+        token,
+        &format!("/api/v1/search?q={q}&mode=exact&kind=any"),
+    );
     assert_eq!(status, 200, "{body}");
     let v: Value = serde_json::from_str(&body).unwrap();
     v["hits"]
@@ -105,11 +109,11 @@ fn two_servers_on_one_database_import_concurrently() {
     let data_b = generate(400, 22, "UG");
     let records = |d: &[u8]| d.split(|b| *b == b'\n').filter(|l| !l.is_empty()).count() as u64;
     let want = records(&data_a) + records(&data_b);
-    let send = |addr: String, data: Vec<u8>| {
+    let send = |addr: String, token: String, data: Vec<u8>| {
         std::thread::spawn(move || {
             let mut accepted = 0;
             for chunk in chunks(&data, 12) {
-                let (status, body) = post_jsonl(&addr, "/api/v1/records", &chunk);
+                let (status, body) = post_jsonl(&addr, &token, "/api/v1/records", &chunk);
                 assert_eq!(status, 200, "{body}");
                 let v: Value = serde_json::from_str(&body).unwrap();
                 accepted += v["accepted"].as_u64().unwrap();
@@ -117,8 +121,8 @@ fn two_servers_on_one_database_import_concurrently() {
             accepted
         })
     };
-    let ta = send(a.addr.clone(), data_a.clone());
-    let tb = send(bsrv.addr.clone(), data_b.clone());
+    let ta = send(a.addr.clone(), a.token.clone(), data_a.clone());
+    let tb = send(bsrv.addr.clone(), bsrv.token.clone(), data_b.clone());
     let accepted = ta.join().unwrap() + tb.join().unwrap();
     assert_eq!(accepted, want);
 
@@ -132,8 +136,8 @@ fn two_servers_on_one_database_import_concurrently() {
     // Each server finds what the other one wrote.
     let (key_a, serial_a) = first_serial(&data_a);
     let (key_b, serial_b) = first_serial(&data_b);
-    assert!(exact_hits(&bsrv.addr, &serial_a).contains(&key_a));
-    assert!(exact_hits(&a.addr, &serial_b).contains(&key_b));
+    assert!(exact_hits(&bsrv.addr, &bsrv.token, &serial_a).contains(&key_a));
+    assert!(exact_hits(&a.addr, &a.token, &serial_b).contains(&key_b));
     // Health reports the same ledger on both.
     for addr in [&a.addr, &bsrv.addr] {
         let (status, body) = get(addr, "/api/v1/health");
@@ -327,11 +331,11 @@ fn migrate_before_init_and_commands_without_a_store() {
     assert!(out.status.success(), "{}", stderr(&out));
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
-        text.contains("schema version 1 (migrated from 0)"),
+        text.contains("schema version 2 (migrated from 0)"),
         "{text}"
     );
     let text = String::from_utf8_lossy(&run(&["migrate"]).stdout).into_owned();
-    assert!(text.contains("schema version 1 (up to date)"), "{text}");
+    assert!(text.contains("schema version 2 (up to date)"), "{text}");
     let out = run(&["ledger", "verify"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("tracemark init"), "{}", stderr(&out));

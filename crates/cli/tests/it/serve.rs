@@ -2,30 +2,39 @@ use crate::*;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::Stdio;
 
+/// `GET path` without credentials (health, the OpenAPI document).
 pub fn get(addr: &str, path: &str) -> (u16, String) {
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    let status = out[9..12].parse().unwrap();
-    let body = out
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    (status, body)
+    request(addr, "GET", path, None, &[])
 }
 
-/// `POST path` with a JSON Lines body; the status and body of the answer.
-pub fn post_jsonl(addr: &str, path: &str, body: &[u8]) -> (u16, String) {
+/// `GET path` with `Authorization: Bearer <token>`.
+pub fn get_as(addr: &str, token: &str, path: &str) -> (u16, String) {
+    request(addr, "GET", path, Some(token), &[])
+}
+
+/// One HTTP/1.1 request on a new connection; the status and body of the answer.
+fn request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &[u8],
+) -> (u16, String) {
     let mut s = std::net::TcpStream::connect(addr).unwrap();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let content = if method == "POST" {
+        format!(
+            "Content-Type: application/x-ndjson\r\nContent-Length: {}\r\n",
+            body.len()
+        )
+    } else {
+        String::new()
+    };
     write!(
         s,
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-ndjson\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}{content}Connection: close\r\n\r\n"
     )
     .unwrap();
     s.write_all(body).unwrap();
@@ -39,10 +48,39 @@ pub fn post_jsonl(addr: &str, path: &str, body: &[u8]) -> (u16, String) {
     (status, body)
 }
 
+/// `POST path` with a JSON Lines body, as the holder of `token`.
+pub fn post_jsonl(addr: &str, token: &str, path: &str, body: &[u8]) -> (u16, String) {
+    request(addr, "POST", path, Some(token), body)
+}
+
+/// Creates a service token (agency `national-registry`, which `init` and the demo create)
+/// with the CLI, as an administrator on the node would.
+pub fn service_token(store_args: &[String], role: &str) -> String {
+    let out = Command::new(BIN)
+        .args(store_args)
+        .env_remove("TRACEMARK_DATABASE_URL")
+        .args([
+            "token",
+            "create",
+            "--service",
+            "tests",
+            "--agency",
+            "national-registry",
+            "--role",
+            role,
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
 /// A running `tracemark serve` process; killed when dropped.
 pub struct Served {
     pub child: std::process::Child,
     pub addr: String,
+    /// A stockpile manager's token (records, searches, reads items and custody).
+    pub token: String,
 }
 
 impl Drop for Served {
@@ -55,6 +93,7 @@ impl Drop for Served {
 /// Starts `tracemark <store_args> serve --addr 127.0.0.1:0` and waits until it listens (it
 /// says where on stderr). The rest of its stderr is drained on a thread so it never blocks.
 pub fn spawn_serve(store_args: &[String]) -> Served {
+    let token = service_token(store_args, "stockpile_manager");
     let mut child = Command::new(BIN)
         .args(store_args)
         .env_remove("TRACEMARK_DATABASE_URL")
@@ -75,7 +114,7 @@ pub fn spawn_serve(store_args: &[String]) -> Served {
         }
     };
     std::thread::spawn(move || for _ in lines.by_ref() {});
-    Served { child, addr }
+    Served { child, addr, token }
 }
 
 /// `tracemark serve --demo` as a user runs it: a real process on a free loopback port.
@@ -107,6 +146,9 @@ fn serve_demo_answers_the_api(b: Backend) {
             break rest.split('/').next().unwrap().to_owned();
         }
     };
+    // The demo creates its organisation, so a token can be made for it at once.
+    let token = service_token(&store_args, "stockpile_manager");
+    let get = |addr: &str, path: &str| get_as(addr, &token, path);
     let (status, body) = get(&addr, "/api/v1/health");
     assert_eq!(status, 200, "{body}");
     let health: Value = serde_json::from_str(&body).unwrap();
@@ -115,7 +157,7 @@ fn serve_demo_answers_the_api(b: Backend) {
     assert_eq!(status, 200);
     let v: Value = serde_json::from_str(&body).unwrap();
     let key = v["hits"][0]["item"].as_str().unwrap().to_owned();
-    let (status, body) = get(&addr, &format!("/api/v1/items/{key}/custody"));
+    let (status, body) = get(&addr, &format!("/api/v1/items/{key}/custody?purpose=test"));
     assert_eq!(status, 200, "{body}");
     let (status, body) = get(&addr, "/api/v1/items/NO-SUCH-KEY");
     assert_eq!(status, 404);
