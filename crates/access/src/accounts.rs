@@ -60,26 +60,41 @@ pub enum LoginError {
     Damaged(String),
 }
 
+/// Adds an agency. Its holdings are the items whose current holder has `holder_name`
+/// and/or `holder_kind` (an actor kind of the interchange format, e.g. `armed_forces`);
+/// need-to-know needs at least one of them.
 pub fn add_agency(
     store: &mut dyn Store,
     name: &str,
     kind: &str,
     holder_name: Option<&str>,
+    holder_kind: Option<&str>,
     need_to_know: bool,
     now_rfc3339: &str,
 ) -> Result<AgencyRow, AccountsError> {
     let name = AgencyName::parse(name)?;
     let kind = AgencyKind::parse(kind)?;
     let holder_name = holder_name.map(str::trim).filter(|s| !s.is_empty());
-    if need_to_know && holder_name.is_none() {
+    let holder_kind = holder_kind.map(str::trim).filter(|s| !s.is_empty());
+    if let Some(k) = holder_kind {
+        if tracemark_domain::model::ActorKind::parse(k).is_none() {
+            return Err(AccountsError::Refused(format!(
+                "holder kind '{}' is not one of: {}",
+                k.chars().take(40).collect::<String>(),
+                tracemark_domain::model::ActorKind::expected()
+            )));
+        }
+    }
+    if need_to_know && holder_name.is_none() && holder_kind.is_none() {
         return Err(AccountsError::Refused(
-            "need-to-know applies to the items an agency holds: give the holder name its records use (--holder-name)".into(),
+            "need-to-know applies to the items an agency holds: say which holders are its own (--holder-name as its records name it, and/or --holder-kind, e.g. armed_forces)".into(),
         ));
     }
     let row = AgencyRow {
         name: name.to_string(),
         kind: kind.as_str().to_owned(),
         holder_name: holder_name.map(str::to_owned),
+        holder_kind: holder_kind.map(str::to_owned),
         need_to_know,
         created_at: now_rfc3339.to_owned(),
     };

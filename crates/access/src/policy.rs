@@ -61,10 +61,11 @@ pub enum Action {
     ReadLedger,
     ReadAudit,
     Administer,
+    ReadNotifications,
 }
 
 impl Action {
-    pub const ALL: [Action; 7] = [
+    pub const ALL: [Action; 8] = [
         Action::ReadItem,
         Action::ReadCustody,
         Action::Search,
@@ -72,6 +73,7 @@ impl Action {
         Action::ReadLedger,
         Action::ReadAudit,
         Action::Administer,
+        Action::ReadNotifications,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -83,6 +85,7 @@ impl Action {
             Action::ReadLedger => "read_ledger",
             Action::ReadAudit => "read_audit",
             Action::Administer => "administer",
+            Action::ReadNotifications => "read_notifications",
         }
     }
 }

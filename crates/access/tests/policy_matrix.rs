@@ -31,6 +31,15 @@ fn granted(role: Role, action: Action) -> bool {
         ),
         ReadAudit => role == Auditor,
         Administer => role == Administrator,
+        ReadNotifications => matches!(
+            role,
+            RegistryClerk
+                | Investigator
+                | TracingOfficer
+                | LicensingOfficer
+                | StockpileManager
+                | Analyst
+        ),
     }
 }
 
@@ -98,7 +107,7 @@ fn role_agency_action_matrix() {
             }
         }
     }
-    assert_eq!(checked, 8 * 7 * 3 * 2 * 2);
+    assert_eq!(checked, 8 * 8 * 3 * 2 * 2);
 }
 
 #[test]

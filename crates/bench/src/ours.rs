@@ -37,6 +37,7 @@ pub fn build(d: &Dataset, dir: &std::path::Path) -> Result<Built> {
                 calibre: attr(2),
                 country: attr(3),
                 status: "in_service".to_string(),
+                custodian: None,
             },
         )?;
         for m in d.markings_of(item) {

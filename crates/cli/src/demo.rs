@@ -89,13 +89,15 @@ pub fn open_or_init(at: &Location) -> Result<Node, Failure> {
     }
 }
 
-/// The demo's agencies: (name, kind).
-const DEMO_AGENCIES: [(&str, &str); 5] = [
-    ("national-registry", "other"),
-    ("national-police", "police"),
-    ("defence", "defence"),
-    ("customs", "customs"),
-    ("licensing", "licensing"),
+/// The demo's agencies: (name, kind, holder kind of its holdings, need-to-know). The
+/// defence's holdings (every item held by armed forces) are need-to-know; police holdings
+/// are known so that the police are told of hits on weapons stolen from them.
+const DEMO_AGENCIES: [(&str, &str, Option<&str>, bool); 5] = [
+    ("national-registry", "other", None, false),
+    ("national-police", "police", Some("police"), false),
+    ("defence", "defence", Some("armed_forces"), true),
+    ("customs", "customs", None, false),
+    ("licensing", "licensing", None, false),
 ];
 
 /// One demo account per role: (account, agency, role).
@@ -126,8 +128,8 @@ pub fn organisation(node: &mut Node) -> Result<Option<PathBuf>, Failure> {
     }
     let now = SystemClock.now_rfc3339();
     let store = node.store.as_mut();
-    for (name, kind) in DEMO_AGENCIES {
-        accounts::add_agency(store, name, kind, None, false, &now)
+    for (name, kind, holder_kind, need_to_know) in DEMO_AGENCIES {
+        accounts::add_agency(store, name, kind, None, holder_kind, need_to_know, &now)
             .map_err(crate::accounts_failure)?;
     }
     let mut text = String::from(

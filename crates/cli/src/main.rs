@@ -147,9 +147,14 @@ enum AgencyCommand {
         /// police, defence, customs, licensing, dealer or other.
         #[arg(long)]
         kind: String,
-        /// The holder name its records use (an event's `to.name`), for need-to-know.
+        /// The holder name its records use (an event's `to.name`): items held under it are
+        /// the agency's holdings (need-to-know; whom to tell of a hit on a stolen one).
         #[arg(long)]
         holder_name: Option<String>,
+        /// The holder kind of its holdings (an event's `to.kind`, e.g. armed_forces); with
+        /// --holder-name, both must match.
+        #[arg(long)]
+        holder_kind: Option<String>,
         /// Items it holds are visible only to its own users (and tracing officers).
         #[arg(long)]
         need_to_know: bool,
@@ -420,6 +425,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 admin_agency,
                 "other",
                 None,
+                None,
                 false,
                 &now,
             )
@@ -642,6 +648,7 @@ fn agency(cli: &Cli, command: &AgencyCommand) -> Result<ExitCode, Failure> {
             name,
             kind,
             holder_name,
+            holder_kind,
             need_to_know,
         } => {
             let row = accounts::add_agency(
@@ -649,6 +656,7 @@ fn agency(cli: &Cli, command: &AgencyCommand) -> Result<ExitCode, Failure> {
                 name,
                 kind,
                 holder_name.as_deref(),
+                holder_kind.as_deref(),
                 *need_to_know,
                 &SystemClock.now_rfc3339(),
             )
@@ -658,10 +666,11 @@ fn agency(cli: &Cli, command: &AgencyCommand) -> Result<ExitCode, Failure> {
         AgencyCommand::List => {
             for a in node.store.agencies().context("listing agencies")? {
                 println!(
-                    "{}\t{}\t{}\t{}",
+                    "{}\t{}\t{}\t{}\t{}",
                     a.name,
                     a.kind,
                     a.holder_name.as_deref().unwrap_or("—"),
+                    a.holder_kind.as_deref().unwrap_or("—"),
                     if a.need_to_know {
                         "need-to-know"
                     } else {

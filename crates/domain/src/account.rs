@@ -180,6 +180,64 @@ impl AgencyKind {
     }
 }
 
+/// Which recorded holders make up an agency's holdings: those recorded under a holder name,
+/// of a holder kind (`armed_forces`), or both (then both must match). Names compare exactly,
+/// as recorded; kinds compare as the interchange spells them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holdings {
+    name: Option<String>,
+    kind: Option<String>,
+}
+
+impl Holdings {
+    /// `None` when neither a name nor a kind is given (blank counts as not given).
+    pub fn new(name: Option<&str>, kind: Option<&str>) -> Option<Holdings> {
+        let clean = |s: Option<&str>| s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+        let (name, kind) = (clean(name), clean(kind));
+        (name.is_some() || kind.is_some()).then_some(Holdings { name, kind })
+    }
+
+    pub fn matches(&self, holder_name: Option<&str>, holder_kind: Option<&str>) -> bool {
+        let name_ok = self.name.as_deref().is_none_or(|n| Some(n) == holder_name);
+        let kind_ok = self.kind.as_deref().is_none_or(|k| Some(k) == holder_kind);
+        name_ok && kind_ok
+    }
+
+    /// Name and kind rules are more specific than a kind alone.
+    fn specificity(&self) -> u8 {
+        u8::from(self.name.is_some()) * 2 + u8::from(self.kind.is_some())
+    }
+}
+
+/// An agency and the holders that make up its holdings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgencyHoldings {
+    pub agency: String,
+    pub holdings: Holdings,
+    /// Whether its holdings are visible only to its own users (and to the roles the policy
+    /// exempts).
+    pub need_to_know: bool,
+}
+
+/// The agency holding an item whose current holder is (`holder_name`, `holder_kind`): the
+/// matching rule that is most specific (name and kind, then name, then kind), ties broken by
+/// agency name so the answer never depends on the order agencies were listed in.
+pub fn holding_agency<'a>(
+    rules: &'a [AgencyHoldings],
+    holder_name: Option<&str>,
+    holder_kind: Option<&str>,
+) -> Option<&'a AgencyHoldings> {
+    rules
+        .iter()
+        .filter(|r| r.holdings.matches(holder_name, holder_kind))
+        .min_by(|a, b| {
+            b.holdings
+                .specificity()
+                .cmp(&a.holdings.specificity())
+                .then_with(|| a.agency.cmp(&b.agency))
+        })
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -211,5 +269,32 @@ mod tests {
         assert!(Role::parse("root").is_err());
         assert!(Role::Administrator.is_privileged());
         assert!(!Role::RegistryClerk.is_privileged());
+    }
+
+    #[test]
+    fn the_most_specific_holdings_rule_wins() {
+        let rule = |agency: &str, name: Option<&str>, kind: Option<&str>| AgencyHoldings {
+            agency: agency.into(),
+            holdings: Holdings::new(name, kind).unwrap(),
+            need_to_know: true,
+        };
+        assert_eq!(Holdings::new(Some(" "), None), None);
+        let rules = vec![
+            rule("defence", None, Some("armed_forces")),
+            rule("guard", Some("Presidential Guard"), Some("armed_forces")),
+            rule("armoury", Some("Central Armoury"), None),
+        ];
+        let who = |n: Option<&str>, k: Option<&str>| holding_agency(&rules, n, k).map(|r| r.agency.as_str());
+        assert_eq!(who(Some("1st Battalion"), Some("armed_forces")), Some("defence"));
+        assert_eq!(who(Some("Presidential Guard"), Some("armed_forces")), Some("guard"));
+        assert_eq!(who(Some("Presidential Guard"), Some("police")), None);
+        assert_eq!(who(Some("Central Armoury"), Some("state_agency")), Some("armoury"));
+        assert_eq!(who(None, None), None);
+        let mut reversed = rules.clone();
+        reversed.reverse();
+        assert_eq!(
+            holding_agency(&reversed, Some("1st Battalion"), Some("armed_forces")).map(|r| r.agency.as_str()),
+            Some("defence")
+        );
     }
 }

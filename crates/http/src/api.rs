@@ -71,8 +71,12 @@ audit log before the answer.",
         crate::session_api::sign_out,
         crate::session_api::enrol_totp,
         crate::session_api::audit_log,
+        crate::alerts::list,
     ),
     components(schemas(
+        schema::NotificationPage,
+        schema::Notification,
+        schema::HitAlert,
         schema::ErrorBody,
         schema::ErrorDetail,
         schema::ErrorCode,
@@ -180,8 +184,8 @@ pub struct PurposeParams {
     pub purpose: Option<String>,
 }
 
-/// Reads an item's history with the need-to-know agency of its current holder: the agency
-/// (if any) whose holdings are need-to-know and whose holder name is the item's holder.
+/// Reads an item's history with its need-to-know custodian: the agency (if any) holding it
+/// whose holdings are need-to-know (`registry::holdings`, the rule search filters by too).
 fn history_with_holder_agency(
     node: &tracemark_registry::Node,
     key: &str,
@@ -189,19 +193,14 @@ fn history_with_holder_agency(
     let history = query::history(node, key).map_err(query_failure)?;
     let holder = query::item_json(&history)
         .get("holder")
-        .and_then(|h| h.get("name"))
-        .and_then(Value::as_str)
-        .map(str::to_owned);
-    let agency = match holder {
-        None => None,
-        Some(name) => node
-            .store
-            .agencies()
-            .map_err(|e| ApiError::internal(format!("reading agencies: {e}")))?
-            .into_iter()
-            .find(|a| a.need_to_know && a.holder_name.as_deref() == Some(name.as_str()))
-            .map(|a| a.name),
-    };
+        .filter(|h| !h.is_null())
+        .map(Value::to_string);
+    let agencies = node
+        .store
+        .agencies()
+        .map_err(|e| ApiError::internal(format!("reading agencies: {e}")))?;
+    let rules = tracemark_registry::holdings::rules(&agencies);
+    let agency = tracemark_registry::holdings::custodian(&rules, holder.as_deref());
     Ok((history, agency))
 }
 
@@ -326,7 +325,7 @@ pub struct SearchParams {
     tag = "registry",
     params(SearchParams),
     responses(
-        (status = 200, description = "Matches, best first (as `tracemark search --json`)", body = schema::SearchResult),
+        (status = 200, description = "Matches, best first (as `tracemark search --json`). Items held by a need-to-know agency the caller may not read are left out of the hits and the total. A hit on an item reported lost or stolen carries an `alert` naming whom to contact; an identification (exact or normalized match) by another agency notifies the reporting agency.", body = schema::SearchResult),
         (status = 400, description = "The query or a parameter is not acceptable", body = schema::ErrorBody),
     )
 )]
@@ -391,12 +390,16 @@ pub async fn search(
     q.limit = limit + offset;
     // Records may have been imported by another process (the CLI) since the index was
     // loaded: compare with the ledger and catch up first, so every search sees every record.
-    let known = state.search_index().ledger_size;
+    let (known, rules) = {
+        let current = state.search_index();
+        (current.ledger_size, current.rules)
+    };
     let caught_up = state
         .reader()
         .run(
             move |node| -> Result<Option<tracemark_registry::search::SearchIndex>, String> {
-                tracemark_registry::search::caught_up_since(node, known).map_err(|e| e.to_string())
+                tracemark_registry::search::caught_up_since(node, known, rules)
+                    .map_err(|e| e.to_string())
             },
         )
         .await?
@@ -404,7 +407,11 @@ pub async fn search(
     if let Some(fresh) = caught_up {
         state.set_search_index(fresh);
     }
+    let query_text = q.text.clone();
     let index = state.search_index();
+    // Need-to-know, in the query: the holdings of each custodian agency are searched only if
+    // the policy would let the caller read an item it holds.
+    q.custodians = state.visible_custodians(&caller, &index.index, &purpose)?;
     let doc = tokio::task::spawn_blocking(move || {
         let mut r = index
             .index
@@ -418,6 +425,8 @@ pub async fn search(
     })
     .await
     .map_err(|e| ApiError::internal(format!("search task: {e}")))??;
+    let mut doc = doc;
+    crate::alerts::search_hits(&state, &caller, &query_text, &mut doc).await?;
     Ok(Json(doc))
 }
 
@@ -494,7 +503,9 @@ pub async fn import_records(
     state
         .authorize(&caller, Action::Record, &Resource::Registry, "import", "")
         .await?;
-    let recorded_by = caller.principal.id();
+    // Who recorded it, and for which agency: the ledger keeps both (and hit notifications
+    // find the reporting agency of a loss or theft from it).
+    let recorded_by = format!("{}@{}", caller.principal.id(), caller.principal.agency);
     if !is_jsonl(&headers) {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -544,7 +555,7 @@ pub async fn import_records(
 
     let accept_valid = params.accept_valid.unwrap_or(false);
     let clock = state.clock();
-    let (report, refreshed) = state
+    let (report, refreshed, seized) = state
         .writer()
         .run(move |node| {
             let opts = ImportOptions {
@@ -556,13 +567,17 @@ pub async fn import_records(
             };
             let files = vec![upload.path().to_path_buf()];
             let report = tracemark_registry::import::import(node, &files, &opts, clock.as_ref());
+            let seized = match &report {
+                Ok(r) if r.committed => crate::alerts::seized_items(upload.path()),
+                _ => Vec::new(),
+            };
             drop(upload);
             let report = report?;
             // Keep the search index current with what was just accepted.
             let refreshed = report
                 .committed
                 .then(|| tracemark_registry::search::open(node));
-            Ok::<_, tracemark_registry::import::ImportError>((report, refreshed))
+            Ok::<_, tracemark_registry::import::ImportError>((report, refreshed, seized))
         })
         .await?
         .map_err(|e| {
@@ -590,6 +605,8 @@ pub async fn import_records(
             }
         }
     }
+    // Seizures of items another agency reported lost or stolen: that agency is told now.
+    crate::alerts::seizures(&state, &caller, seized).await?;
     let line = |e: &tracemark_registry::import::LineError| schema::LineError {
         file: "body".into(),
         line: e.line,

@@ -254,6 +254,37 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// The custodian agencies whose need-to-know holdings the caller may see, as the policy
+    /// decides for reading an item each holds; `None` when it may see all of them (no
+    /// restriction to add to a query).
+    pub(crate) fn visible_custodians(
+        &self,
+        caller: &Caller,
+        index: &tracemark_search::Index,
+        purpose: &str,
+    ) -> Result<Option<Vec<String>>, ApiError> {
+        let mut visible = Vec::new();
+        let mut all = true;
+        for custodian in index.custodians() {
+            let resource = Resource::Item {
+                key: "(search)".into(),
+                holder_agency: Some(custodian.to_owned()),
+            };
+            let decision = self
+                .policy()
+                .decide(&caller.principal, Action::ReadItem, &resource, purpose)
+                .map_err(|e| ApiError::internal(e.to_string()))?;
+            if decision.allowed {
+                visible.push(custodian.to_owned());
+            } else {
+                all = false;
+            }
+        }
+        Ok((!all).then_some(visible))
+    }
+}
+
 /// Checks a client-given purpose: printable, bounded.
 pub(crate) fn check_purpose(purpose: Option<&str>, required: bool) -> Result<String, ApiError> {
     let p = purpose.map(str::trim).unwrap_or("");

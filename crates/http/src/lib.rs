@@ -40,6 +40,7 @@
 //! when it moved, and every search compares the size first; a record committed by another
 //! server is searchable here well within a second.
 
+pub mod alerts;
 pub mod api;
 pub mod auth;
 pub mod error;
@@ -292,12 +293,16 @@ impl AppState {
     /// Catches the search index up with the ledger, on the follower's own connection, when
     /// the ledger moved. Errors (the database unreachable) are logged and retried.
     async fn follow_once(&self) {
-        let known = self.search_index().ledger_size;
+        let (known, rules) = {
+            let current = self.search_index();
+            (current.ledger_size, current.rules)
+        };
         let caught_up = self
             .inner
             .follower
             .run(move |node| -> Result<Option<SearchIndex>, String> {
-                tracemark_registry::search::caught_up_since(node, known).map_err(|e| e.to_string())
+                tracemark_registry::search::caught_up_since(node, known, rules)
+                    .map_err(|e| e.to_string())
             })
             .await;
         match caught_up {
@@ -347,6 +352,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/session/totp", post(session_api::enrol_totp))
         .route("/audit", get(session_api::audit_log))
+        .route("/notifications", get(alerts::list))
         .route("/openapi.json", get(api::openapi_json))
         // Only matched routes need a credential: an unknown path still answers 404.
         .route_layer(axum::middleware::from_fn_with_state(

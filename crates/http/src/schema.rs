@@ -273,6 +273,23 @@ pub struct SearchHit {
     /// Same-shipment hints, on the first hits of a page that are serials.
     #[serde(default)]
     pub same_shipment: Option<Vec<ShipmentNeighbour>>,
+    /// On a hit on an item reported lost or stolen: the report and whom to contact.
+    #[serde(default)]
+    pub alert: Option<HitAlert>,
+}
+
+/// A hit on an item reported lost or stolen.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct HitAlert {
+    /// The report: `type` (`reported_lost`, `reported_stolen`), `date`, `ledger_index`.
+    #[schema(value_type = Object)]
+    pub report: serde_json::Value,
+    /// The agency that reported it, when known.
+    pub contact_agency: Option<String>,
+    /// Whom to contact, in words.
+    pub contact: String,
+    /// Whether that agency was notified of this search (identifications by another agency).
+    pub notified: bool,
 }
 
 /// The search document (`tracemark search --json`), with the page's `offset` and `limit`.
@@ -318,6 +335,31 @@ pub struct SessionInfo {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct TotpEnrolment {
     pub otpauth_url: String,
+}
+
+/// `GET /api/v1/notifications`: a page of the caller's agency's notifications.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct NotificationPage {
+    /// The agency whose notifications these are (the caller's).
+    pub agency: String,
+    pub notifications: Vec<Notification>,
+    /// The id to pass as `after` for the next page (absent when this page is empty).
+    pub next: Option<u64>,
+}
+
+/// A hit on an item the agency reported lost or stolen.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Notification {
+    pub id: u64,
+    pub created_at: String,
+    /// The item key.
+    pub item: String,
+    /// `search_hit` (someone of another agency identified it in a search) or `seizure` (it
+    /// was recorded as seized or recovered).
+    pub kind: String,
+    /// Who found it (`by`, `by_agency`), the query, the loss report and the request id.
+    #[schema(value_type = Object)]
+    pub detail: serde_json::Value,
 }
 
 /// `GET /api/v1/audit`: a page of the audit log.

@@ -97,7 +97,7 @@ fn seed_accounts(data: &std::path::Path) -> String {
     let store = node.store.as_mut();
     let now = "2026-01-01T00:00:00Z";
     for (name, kind, holder, ntk) in AGENCIES {
-        accounts::add_agency(store, name, kind, holder, ntk, now).unwrap();
+        accounts::add_agency(store, name, kind, holder, None, ntk, now).unwrap();
     }
     for (user, agency, role) in USERS {
         accounts::add_user(store, user, agency, role, PASSWORD, now).unwrap();

@@ -18,6 +18,7 @@
 
 pub mod audit;
 pub mod envelope;
+pub mod holdings;
 pub mod import;
 mod lines;
 pub mod node;

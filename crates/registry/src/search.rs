@@ -5,18 +5,24 @@
 //! and catches up with the records accepted since (new items, status changes); a correction
 //! since the snapshot may have changed markings, which the index cannot remove, so it is
 //! rebuilt from the store instead. Deleting the snapshot is always safe.
+//!
+//! Each item carries its need-to-know custodian (see [`crate::holdings`]), so that a search
+//! leaves out what the searcher may not see inside the query, totals included. The custodian
+//! depends on the agencies' holdings rules as well as on the records: the snapshot is stamped
+//! with a fingerprint of the rules and rebuilt when they change.
 
 use crate::node::Node;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::PathBuf;
+use tracemark_domain::account::AgencyHoldings;
 use tracemark_search::{normalize, Index, ItemAttrs, Query, SearchResult};
 use tracemark_store::{ItemRow, StoreError};
 
 /// The snapshot file in the data folder.
 pub const SNAPSHOT_FILE: &str = "search.idx";
-const MAGIC: &[u8; 8] = b"TMSRCH01";
+const MAGIC: &[u8; 8] = b"TMSRCH02";
 
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
@@ -32,22 +38,32 @@ pub enum SearchError {
 pub struct SearchIndex {
     pub index: Index,
     pub ledger_size: u64,
+    /// The fingerprint of the holdings rules its custodians were computed with.
+    pub rules: [u8; 32],
     /// How the index was obtained: `snapshot`, `snapshot+N records`, or `rebuilt`.
     pub source: String,
 }
 
-fn attrs(row: &ItemRow) -> ItemAttrs {
+fn attrs(row: &ItemRow, rules: &[AgencyHoldings]) -> ItemAttrs {
     ItemAttrs {
         make: row.attrs.make.clone(),
         model: row.attrs.model.clone(),
         calibre: row.attrs.calibre.clone(),
         country: row.attrs.country.clone(),
         status: row.state.status.clone(),
+        custodian: crate::holdings::custodian(rules, row.state.holder.as_deref()),
     }
 }
 
-fn add_item(index: &mut Index, row: &ItemRow) -> Result<(), SearchError> {
-    index.upsert_item(&row.key, attrs(row))?;
+/// The holdings rules in force and their fingerprint.
+fn current_rules(node: &Node) -> Result<(Vec<AgencyHoldings>, [u8; 32]), SearchError> {
+    let rules = crate::holdings::rules(&node.store.agencies()?);
+    let fingerprint = crate::holdings::fingerprint(&rules);
+    Ok((rules, fingerprint))
+}
+
+fn add_item(index: &mut Index, row: &ItemRow, rules: &[AgencyHoldings]) -> Result<(), SearchError> {
+    index.upsert_item(&row.key, attrs(row, rules))?;
     for m in &row.attrs.markings {
         index.add_marking(&row.key, &m.text, &m.kind)?;
     }
@@ -61,6 +77,7 @@ fn snapshot_path(node: &Node) -> PathBuf {
 /// Builds the index from the store's projections.
 pub fn rebuild(node: &Node) -> Result<SearchIndex, SearchError> {
     let ledger_size = node.store.ledger_size()?;
+    let (rules, fingerprint) = current_rules(node)?;
     let mut index = Index::new();
     let mut failure = None;
     node.store.scan_items(&mut |row| {
@@ -70,7 +87,7 @@ pub fn rebuild(node: &Node) -> Result<SearchIndex, SearchError> {
             return Ok(());
         }
         if failure.is_none() {
-            failure = add_item(&mut index, &row).err();
+            failure = add_item(&mut index, &row, &rules).err();
         }
         Ok(())
     })?;
@@ -81,11 +98,12 @@ pub fn rebuild(node: &Node) -> Result<SearchIndex, SearchError> {
     Ok(SearchIndex {
         index,
         ledger_size,
+        rules: fingerprint,
         source: "rebuilt".into(),
     })
 }
 
-fn read_snapshot(node: &Node) -> Option<(u64, Index)> {
+fn read_snapshot(node: &Node) -> Option<(u64, [u8; 32], Index)> {
     let file = std::fs::File::open(snapshot_path(node)).ok()?;
     let mut r = BufReader::with_capacity(1 << 20, file);
     let mut magic = [0u8; 8];
@@ -95,8 +113,10 @@ fn read_snapshot(node: &Node) -> Option<(u64, Index)> {
     }
     let mut size = [0u8; 8];
     r.read_exact(&mut size).ok()?;
+    let mut rules = [0u8; 32];
+    r.read_exact(&mut rules).ok()?;
     let index = Index::read_snapshot(r).ok()?;
-    Some((u64::from_le_bytes(size), index))
+    Some((u64::from_le_bytes(size), rules, index))
 }
 
 /// Writes the snapshot atomically (temporary file, then rename).
@@ -111,6 +131,7 @@ pub fn save(node: &Node, s: &SearchIndex) -> Result<(), SearchError> {
     let mut w = BufWriter::with_capacity(1 << 20, file);
     w.write_all(MAGIC).map_err(io)?;
     w.write_all(&s.ledger_size.to_le_bytes()).map_err(io)?;
+    w.write_all(&s.rules).map_err(io)?;
     s.index.write_snapshot(&mut w).map_err(io)?;
     let file = w.into_inner().map_err(|e| io(e.into_error()))?;
     file.sync_all().map_err(io)?;
@@ -121,10 +142,15 @@ pub fn save(node: &Node, s: &SearchIndex) -> Result<(), SearchError> {
     Ok(())
 }
 
-/// For a holder of an in-memory index reflecting `known` ledger records: `None` when the
-/// ledger has not moved, else the index caught up with it (as [`open`] gives it).
-pub fn caught_up_since(node: &Node, known: u64) -> Result<Option<SearchIndex>, SearchError> {
-    if node.store.ledger_size()? == known {
+/// For a holder of an in-memory index reflecting `known` ledger records and the holdings
+/// rules `known_rules`: `None` when neither has changed, else the index caught up with them
+/// (as [`open`] gives it).
+pub fn caught_up_since(
+    node: &Node,
+    known: u64,
+    known_rules: [u8; 32],
+) -> Result<Option<SearchIndex>, SearchError> {
+    if node.store.ledger_size()? == known && current_rules(node)?.1 == known_rules {
         return Ok(None);
     }
     open(node).map(Some)
@@ -134,15 +160,19 @@ pub fn caught_up_since(node: &Node, known: u64) -> Result<Option<SearchIndex>, S
 /// when it changed.
 pub fn open(node: &Node) -> Result<SearchIndex, SearchError> {
     let size = node.store.ledger_size()?;
+    let (rules, fingerprint) = current_rules(node)?;
     let loaded = match read_snapshot(node) {
-        Some((at, index)) if at == size => {
+        // Custodians computed under other rules: rebuild.
+        Some((_, stamped, _)) if stamped != fingerprint => None,
+        Some((at, _, index)) if at == size => {
             return Ok(SearchIndex {
                 index,
                 ledger_size: size,
+                rules: fingerprint,
                 source: "snapshot".into(),
             })
         }
-        Some((at, index)) if at < size => catch_up(node, at, index)?,
+        Some((at, _, index)) if at < size => catch_up(node, at, index, &rules, fingerprint)?,
         _ => None,
     };
     let s = match loaded {
@@ -154,7 +184,13 @@ pub fn open(node: &Node) -> Result<SearchIndex, SearchError> {
 }
 
 /// Applies the records accepted since `from` to a snapshot; `None` when a rebuild is needed.
-fn catch_up(node: &Node, from: u64, mut index: Index) -> Result<Option<SearchIndex>, SearchError> {
+fn catch_up(
+    node: &Node,
+    from: u64,
+    mut index: Index,
+    rules: &[AgencyHoldings],
+    fingerprint: [u8; 32],
+) -> Result<Option<SearchIndex>, SearchError> {
     let size = node.store.ledger_size()?;
     let mut events = node.store.events_from(from)?;
     // Records committed (by another writer) after the size was read wait for the next
@@ -175,7 +211,7 @@ fn catch_up(node: &Node, from: u64, mut index: Index) -> Result<Option<SearchInd
         }
         touched.remove(&row.id);
         if failure.is_none() {
-            failure = add_item(&mut index, &row).err();
+            failure = add_item(&mut index, &row, rules).err();
         }
         Ok(())
     })?;
@@ -184,12 +220,13 @@ fn catch_up(node: &Node, from: u64, mut index: Index) -> Result<Option<SearchInd
     }
     for id in touched {
         if let Some(row) = node.store.item_by_id(id)? {
-            index.upsert_item(&row.key, attrs(&row))?;
+            index.upsert_item(&row.key, attrs(&row, rules))?;
         }
     }
     Ok(Some(SearchIndex {
         index,
         ledger_size: size,
+        rules: fingerprint,
         source: format!("snapshot+{} records", size - from),
     }))
 }
@@ -207,6 +244,7 @@ pub fn same_shipment(
     serial: &str,
     make: Option<&str>,
     model: Option<&str>,
+    custodians: Option<&[String]>,
 ) -> Vec<Value> {
     let c = normalize::canonical(serial);
     let digits_at = c.len() - c.bytes().rev().take_while(u8::is_ascii_digit).count();
@@ -231,6 +269,8 @@ pub fn same_shipment(
         q.mode = tracemark_search::Mode::Exact;
         q.make = make.map(str::to_owned);
         q.model = model.map(str::to_owned);
+        // The hints obey the same need-to-know as the search that asked for them.
+        q.custodians = custodians.map(<[String]>::to_vec);
         q.limit = 10;
         if let Ok(r) = index.search(&q) {
             for h in r.hits {
@@ -274,6 +314,7 @@ pub fn result_json(index: &Index, query: &Query, r: &SearchResult, hint_hits: us
                     &h.marking,
                     h.make.as_deref(),
                     h.model.as_deref(),
+                    query.custodians.as_deref(),
                 ));
             }
             v

@@ -207,6 +207,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             calibre: Some(CALIBRES[model % CALIBRES.len()].to_string()),
             country: Some(COUNTRIES[make % COUNTRIES.len()].to_string()),
             status: rng.pick(STATUSES).to_string(),
+            custodian: None,
         };
         index.upsert_item(&key, attrs)?;
         let s = serial(&mut rng);

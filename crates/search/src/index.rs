@@ -79,6 +79,9 @@ pub struct ItemAttrs {
     pub country: Option<String>,
     /// Current status (`in_service`, `reported_stolen`, …).
     pub status: String,
+    /// The agency whose need-to-know holdings include the item, if any: queries may be
+    /// restricted to items without one or with one of theirs ([`Query::custodians`]).
+    pub custodian: Option<String>,
 }
 
 /// Why an update of the index was refused.
@@ -92,6 +95,14 @@ pub enum IndexError {
 
 /// Sentinel for an absent attribute.
 pub(crate) const NONE: u32 = u32::MAX;
+
+/// Slots of an attribute combination.
+pub(crate) const COMBO_SLOTS: usize = 6;
+pub(crate) const STATUS_SLOT: usize = 4;
+pub(crate) const CUSTODIAN_SLOT: usize = 5;
+/// An item's attribute combination: make, model, calibre, country (ids into `values`),
+/// status (into `statuses`), custodian (into `custodians`).
+pub(crate) type Combo = [u32; COMBO_SLOTS];
 
 /// Strings in one arena, addressed by ordinal.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -227,15 +238,17 @@ pub struct Index {
     pub(crate) item_keys: StrArena,
     /// Each item's attribute combination (an index into `combos`).
     pub(crate) item_combo: Vec<u32>,
-    /// Distinct (make, model, calibre, country of manufacture, status) combinations: ids into
-    /// `values` (or [`NONE`]) and `statuses`. Items share them, so an item costs 4 bytes here.
-    pub(crate) combos: Vec<[u32; 5]>,
-    pub(crate) combo_lookup: HashMap<[u32; 5], u32>,
+    /// Distinct (make, model, calibre, country of manufacture, status, custodian)
+    /// combinations: ids into `values` (or [`NONE`]), `statuses` and `custodians` (or
+    /// [`NONE`]). Items share them, so an item costs 4 bytes here.
+    pub(crate) combos: Vec<Combo>,
+    pub(crate) combo_lookup: HashMap<Combo, u32>,
     pub(crate) item_lookup: HashTable<u32>,
     pub(crate) hasher: hashbrown::DefaultHashBuilder,
     pub(crate) item_sorted: RunSet,
     pub(crate) values: Interner,
     pub(crate) statuses: Interner,
+    pub(crate) custodians: Interner,
     pub(crate) kinds: Interner,
     // Markings.
     pub(crate) m_item: Vec<u32>,
@@ -338,6 +351,7 @@ impl Index {
             item_sorted: RunSet::default(),
             values: Interner::default(),
             statuses: Interner::default(),
+            custodians: Interner::default(),
             kinds: Interner::default(),
             m_item: Vec::new(),
             m_kind: Vec::new(),
@@ -419,7 +433,7 @@ impl Index {
     }
 
     fn intern_attrs(&mut self, attrs: &ItemAttrs) -> Result<u32, IndexError> {
-        let mut ids = [NONE; 5];
+        let mut ids = [NONE; COMBO_SLOTS];
         for (slot, value) in [&attrs.make, &attrs.model, &attrs.calibre, &attrs.country]
             .into_iter()
             .enumerate()
@@ -428,7 +442,10 @@ impl Index {
                 ids[slot] = self.values.intern(v, NONE as usize)?;
             }
         }
-        ids[4] = self.statuses.intern(&attrs.status, NONE as usize)?;
+        ids[STATUS_SLOT] = self.statuses.intern(&attrs.status, NONE as usize)?;
+        if let Some(c) = &attrs.custodian {
+            ids[CUSTODIAN_SLOT] = self.custodians.intern(c, NONE as usize)?;
+        }
         if let Some(&c) = self.combo_lookup.get(&ids) {
             return Ok(c);
         }
@@ -539,6 +556,7 @@ impl Index {
             item_lookup: self.item_lookup.allocation_size(),
             interned: self.values.heap_bytes()
                 + self.statuses.heap_bytes()
+                + self.custodians.heap_bytes()
                 + self.combos.capacity() * 20
                 + self.combo_lookup.capacity() * 28
                 + self.kinds.heap_bytes(),
@@ -573,6 +591,11 @@ impl Index {
 
     // ---------------------------------------------------------------------------------------
     // Search.
+
+    /// The need-to-know custodians that some item of the index has (or had).
+    pub fn custodians(&self) -> impl Iterator<Item = &str> {
+        self.custodians.strings.iter().map(|s| &**s)
+    }
 
     /// Answers a query. See the module documentation for the semantics.
     pub fn search(&self, q: &Query) -> Result<SearchResult, QueryError> {
@@ -758,7 +781,7 @@ impl Index {
                 if c.is_empty() {
                     return Err(QueryError::EmptyFilter { field });
                 }
-                let interner = if slot == 4 {
+                let interner = if slot == STATUS_SLOT {
                     &self.statuses
                 } else {
                     &self.values
@@ -766,16 +789,30 @@ impl Index {
                 masks.push((slot, interner.mask(&c)));
             }
         }
-        if q.any_kind && masks.is_empty() {
+        // Need-to-know: per custodian id, whether the query may see its holdings.
+        let custodian_ok: Option<Vec<bool>> = q.custodians.as_ref().map(|allowed| {
+            self.custodians
+                .strings
+                .iter()
+                .map(|c| allowed.iter().any(|a| **a == **c))
+                .collect()
+        });
+        if q.any_kind && masks.is_empty() && custodian_ok.is_none() {
             return Ok(None);
         }
-        let combo_ok = (!masks.is_empty()).then(|| {
+        let combo_ok = (!masks.is_empty() || custodian_ok.is_some()).then(|| {
             self.combos
                 .iter()
                 .map(|ids| {
-                    masks
-                        .iter()
-                        .all(|(slot, mask)| mask.get(ids[*slot] as usize).copied().unwrap_or(false))
+                    let custodian = ids[CUSTODIAN_SLOT];
+                    let visible = custodian == NONE
+                        || custodian_ok
+                            .as_ref()
+                            .is_none_or(|ok| ok.get(custodian as usize).copied().unwrap_or(false));
+                    visible
+                        && masks.iter().all(|(slot, mask)| {
+                            mask.get(ids[*slot] as usize).copied().unwrap_or(false)
+                        })
                 })
                 .collect()
         });
@@ -1072,7 +1109,7 @@ impl Index {
             .combos
             .get(self.item_combo[item] as usize)
             .copied()
-            .unwrap_or([NONE; 5]);
+            .unwrap_or([NONE; COMBO_SLOTS]);
         let value = |slot: usize| self.values.get(ids[slot]).map(str::to_string);
         Hit {
             item: self.item_keys.get(item).to_string(),
@@ -1087,7 +1124,7 @@ impl Index {
             make: value(0),
             model: value(1),
             calibre: value(2),
-            status: self.statuses.get(ids[4]).unwrap_or("").to_string(),
+            status: self.statuses.get(ids[STATUS_SLOT]).unwrap_or("").to_string(),
         }
     }
 }

@@ -110,6 +110,10 @@ pub struct Query {
     pub any_kind: bool,
     /// Number of hits returned (default 50); `total` counts all matches.
     pub limit: usize,
+    /// Need-to-know: `None` (the default) searches every item; `Some(agencies)` leaves out
+    /// the items whose custodian ([`crate::ItemAttrs::custodian`]) is not listed, from the
+    /// hits and from `total` alike.
+    pub custodians: Option<Vec<String>>,
 }
 
 impl Query {
@@ -126,6 +130,7 @@ impl Query {
             status: None,
             any_kind: false,
             limit: DEFAULT_LIMIT,
+            custodians: None,
         }
     }
 }

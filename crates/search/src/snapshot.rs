@@ -1,7 +1,7 @@
 //! Snapshots: the whole index as one binary file, for a restart that does not recompute keys or
 //! re-sort runs.
 //!
-//! Format (version 1, little-endian): the magic `TMSEARCH`, a `u32` version, then every column
+//! Format (version 2, little-endian): the magic `TMSEARCH`, a `u32` version, then every column
 //! of the index in a fixed order, each as a `u64` element count followed by the elements, and a
 //! final `u64` checksum of everything before it. The index is derived data: a snapshot that fails
 //! to read (wrong version, corruption) is rebuilt from the registry, never patched.
@@ -11,11 +11,11 @@
 
 use std::io::{self, BufReader, BufWriter, Read, Write};
 
-use crate::index::{Index, Interner, StrArena, NONE};
+use crate::index::{Index, Interner, StrArena, COMBO_SLOTS, CUSTODIAN_SLOT, NONE, STATUS_SLOT};
 use crate::runs::{Run, RunSet, Tuning};
 
 const MAGIC: &[u8; 8] = b"TMSEARCH";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 /// Elements are read this many bytes at a time, so that a corrupt length fails at the end of
 /// the file instead of allocating memory for data that is not there.
 const CHUNK: usize = 1 << 20;
@@ -314,6 +314,7 @@ impl Index {
         out.u32s(&flat)?;
         out.strings(&self.values.strings)?;
         out.strings(&self.statuses.strings)?;
+        out.strings(&self.custodians.strings)?;
         out.strings(&self.kinds.strings)?;
         out.u32s(&self.m_item)?;
         out.u16s(&self.m_kind)?;
@@ -350,15 +351,16 @@ impl Index {
         let items = index.item_keys.len();
         index.item_combo = inp.u32s()?;
         let flat = inp.u32s()?;
-        if flat.len() % 5 != 0 {
+        if flat.len() % COMBO_SLOTS != 0 {
             return Err(format("item attribute combinations are malformed"));
         }
         index.combos = flat
-            .chunks_exact(5)
-            .map(|c| [c[0], c[1], c[2], c[3], c[4]])
+            .chunks_exact(COMBO_SLOTS)
+            .map(|c| [c[0], c[1], c[2], c[3], c[4], c[5]])
             .collect();
         index.values = Interner::from_strings(inp.strings()?).map_err(format)?;
         index.statuses = Interner::from_strings(inp.strings()?).map_err(format)?;
+        index.custodians = Interner::from_strings(inp.strings()?).map_err(format)?;
         index.kinds = Interner::from_strings(inp.strings()?).map_err(format)?;
         index.m_item = inp.u32s()?;
         index.m_kind = inp.u16s()?;
@@ -385,9 +387,11 @@ impl Index {
         }
         // Cross-column invariants.
         let (values, statuses) = (index.values.len(), index.statuses.len());
+        let custodians = index.custodians.len();
         if index.combos.iter().any(|ids| {
             ids[..4].iter().any(|&v| v != NONE && v as usize >= values)
-                || ids[4] as usize >= statuses
+                || ids[STATUS_SLOT] as usize >= statuses
+                || (ids[CUSTODIAN_SLOT] != NONE && ids[CUSTODIAN_SLOT] as usize >= custodians)
         }) {
             return Err(format("an item refers to an unknown attribute value"));
         }

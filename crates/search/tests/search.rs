@@ -109,7 +109,12 @@ fn oracle(model: &Model, q: &Query) -> Result<SearchResult, QueryError> {
             };
             v.is_some_and(|v| canonical(&v) == *c)
         });
-        if !attr_ok {
+        // Need-to-know: an item with a custodian is seen only if the query lists it.
+        let visible = match (&attrs.custodian, &q.custodians) {
+            (Some(c), Some(allowed)) => allowed.contains(c),
+            _ => true,
+        };
+        if !attr_ok || !visible {
             continue;
         }
         let mk = keys(text);
@@ -228,14 +233,18 @@ fn attrs_strategy() -> impl Strategy<Value = ItemAttrs> {
         prop::option::of(prop::sample::select(vec!["7.62x39mm", "5.56x45mm"])),
         prop::option::of(prop::sample::select(vec!["CN", "RU", "cn"])),
         prop::sample::select(vec!["in_service", "reported_stolen", "destroyed"]),
+        prop::option::of(prop::sample::select(vec!["defence", "guard"])),
     )
-        .prop_map(|(make, model, calibre, country, status)| ItemAttrs {
-            make: make.map(String::from),
-            model: model.map(String::from),
-            calibre: calibre.map(String::from),
-            country: country.map(String::from),
-            status: status.to_string(),
-        })
+        .prop_map(
+            |(make, model, calibre, country, status, custodian)| ItemAttrs {
+                make: make.map(String::from),
+                model: model.map(String::from),
+                calibre: calibre.map(String::from),
+                country: country.map(String::from),
+                status: status.to_string(),
+                custodian: custodian.map(String::from),
+            },
+        )
 }
 
 #[derive(Clone, Debug)]
@@ -256,6 +265,8 @@ struct QuerySpec {
     filter: Option<(u8, &'static str)>,
     any_kind: bool,
     limit: usize,
+    /// Need-to-know: the custodians the searcher may see (`None`: every item).
+    custodians: Option<Vec<&'static str>>,
 }
 
 fn query_strategy() -> impl Strategy<Value = QuerySpec> {
@@ -302,17 +313,30 @@ fn query_strategy() -> impl Strategy<Value = QuerySpec> {
         ),
         any::<bool>(),
         prop::sample::select(vec![0usize, 1, 2, 3, 5, 50]),
+        prop::option::weighted(
+            0.5,
+            prop::sample::select(vec![
+                vec![],
+                vec!["defence"],
+                vec!["guard"],
+                vec!["defence", "guard"],
+                vec!["police"],
+            ]),
+        ),
     )
         .prop_map(
-            |(from_marking, edits, text, mode, max_edits, filter, any_kind, limit)| QuerySpec {
-                from_marking,
-                edits,
-                text,
-                mode,
-                max_edits,
-                filter,
-                any_kind,
-                limit,
+            |(from_marking, edits, text, mode, max_edits, filter, any_kind, limit, custodians)| {
+                QuerySpec {
+                    from_marking,
+                    edits,
+                    text,
+                    mode,
+                    max_edits,
+                    filter,
+                    any_kind,
+                    limit,
+                    custodians,
+                }
             },
         )
 }
@@ -355,6 +379,10 @@ fn build_query(spec: &QuerySpec, model: &Model) -> Query {
     q.max_edits = spec.max_edits;
     q.any_kind = spec.any_kind;
     q.limit = spec.limit;
+    q.custodians = spec
+        .custodians
+        .as_ref()
+        .map(|c| c.iter().map(|s| s.to_string()).collect());
     if let Some((field, value)) = spec.filter {
         let v = Some(value.to_string());
         match field {
@@ -539,6 +567,7 @@ fn attrs(make: &str, status: &str) -> ItemAttrs {
         calibre: None,
         country: None,
         status: status.to_string(),
+        custodian: None,
     }
 }
 

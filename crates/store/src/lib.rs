@@ -184,9 +184,13 @@ pub struct AgencyRow {
     pub name: String,
     /// `police`, `defence`, `customs`, `licensing`, `dealer` or `other`.
     pub kind: String,
-    /// The holder name under which records name this agency (`to.name` of an event), used
-    /// for need-to-know; `None` if its holdings are not recorded under a name.
+    /// The holder name under which records name this agency (`to.name` of an event); `None`
+    /// if its holdings are not recorded under one name.
     pub holder_name: Option<String>,
+    /// The holder kind of its holdings (`to.kind`, e.g. `armed_forces`); with `holder_name`
+    /// both must match. Together they say which items the agency holds (need-to-know, and
+    /// whom to notify of a hit on an item it reported lost or stolen).
+    pub holder_kind: Option<String>,
     /// Whether items it holds are visible only to its own users (and the roles the policy
     /// exempts).
     pub need_to_know: bool,
@@ -238,6 +242,22 @@ pub struct TokenRow {
     pub secret_sha256: Hash,
     pub created_at: String,
     pub revoked_at: Option<String>,
+}
+
+/// A notification to an agency (a hit on an item it reported lost or stolen).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotificationRow {
+    /// Increasing, per node.
+    pub id: u64,
+    /// The agency notified.
+    pub agency: String,
+    pub created_at: String,
+    /// The item concerned.
+    pub item_key: String,
+    /// `search_hit` or `seizure`.
+    pub kind: String,
+    /// Details as a JSON object (who searched or recorded, the query, whom to contact).
+    pub data: String,
 }
 
 /// One entry of the audit log: its position in the audit Merkle tree and its canonical JSON.
@@ -337,6 +357,20 @@ pub trait Store {
     fn tokens(&self) -> Result<Vec<TokenRow>>;
     /// Revokes a token; `false` if there is no such token or it was already revoked.
     fn revoke_token(&mut self, id: &str, at: &str) -> Result<bool>;
+
+    // --- Notifications to agencies (hits on items they reported lost or stolen). ---
+
+    /// Adds a notification; returns its id.
+    fn insert_notification(
+        &mut self,
+        agency: &str,
+        created_at: &str,
+        item_key: &str,
+        kind: &str,
+        data: &str,
+    ) -> Result<u64>;
+    /// The agency's notifications with id > `after`, oldest first, at most `limit`.
+    fn notifications(&self, agency: &str, after: u64, limit: u64) -> Result<Vec<NotificationRow>>;
 
     // --- The audit log: a second append-only Merkle log, with its own signed checkpoints. ---
 

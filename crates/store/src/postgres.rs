@@ -179,6 +179,19 @@ CREATE TRIGGER audit_checkpoints_append_only BEFORE UPDATE OR DELETE ON audit_ch
 CREATE TRIGGER audit_checkpoints_no_truncate BEFORE TRUNCATE ON audit_checkpoints
     FOR EACH STATEMENT EXECUTE FUNCTION tracemark_append_only();
 "#,
+    // 3: which holders make up an agency's holdings (by kind too), and notifications.
+    r#"
+ALTER TABLE agencies ADD COLUMN holder_kind TEXT;
+CREATE TABLE notifications (
+    id BIGSERIAL PRIMARY KEY,
+    agency TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    item_key TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX notifications_by_agency ON notifications (agency, id);
+"#,
 ];
 
 /// The schema version this program writes.
@@ -537,8 +550,8 @@ fn read_checkpoint(r: &Row) -> Result<StoredCheckpoint> {
 impl Store for PgStore {
     fn insert_agency(&mut self, a: &AgencyRow) -> Result<()> {
         self.execute_raw(
-            "INSERT INTO agencies (name, kind, holder_name, need_to_know, created_at) VALUES ($1, $2, $3, $4, $5)",
-            &[&a.name, &a.kind, &a.holder_name, &a.need_to_know, &a.created_at],
+            "INSERT INTO agencies (name, kind, holder_name, holder_kind, need_to_know, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            &[&a.name, &a.kind, &a.holder_name, &a.holder_kind, &a.need_to_know, &a.created_at],
         )?
         .map_err(|e| constraint(e, || format!("agency '{}'", a.name), ""))?;
         Ok(())
@@ -546,7 +559,7 @@ impl Store for PgStore {
 
     fn agencies(&self) -> Result<Vec<AgencyRow>> {
         self.query(
-            "SELECT name, kind, holder_name, need_to_know, created_at FROM agencies ORDER BY name",
+            "SELECT name, kind, holder_name, holder_kind, need_to_know, created_at FROM agencies ORDER BY name",
             &[],
         )?
         .iter()
@@ -555,8 +568,48 @@ impl Store for PgStore {
                 name: r.try_get(0)?,
                 kind: r.try_get(1)?,
                 holder_name: r.try_get(2)?,
-                need_to_know: r.try_get(3)?,
-                created_at: r.try_get(4)?,
+                holder_kind: r.try_get(3)?,
+                need_to_know: r.try_get(4)?,
+                created_at: r.try_get(5)?,
+            })
+        })
+        .collect()
+    }
+
+    fn insert_notification(
+        &mut self,
+        agency: &str,
+        created_at: &str,
+        item_key: &str,
+        kind: &str,
+        data: &str,
+    ) -> Result<u64> {
+        let row = self
+            .query_opt(
+                "INSERT INTO notifications (agency, created_at, item_key, kind, data) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                &[&agency, &created_at, &item_key, &kind, &data],
+            )?
+            .ok_or_else(|| StoreError::Corrupt("INSERT … RETURNING gave no row".into()))?;
+        Ok(row.try_get::<_, i64>(0)? as u64)
+    }
+
+    fn notifications(&self, agency: &str, after: u64, limit: u64) -> Result<Vec<NotificationRow>> {
+        let after = after.min(i64::MAX as u64) as i64;
+        let limit = limit.min(i64::MAX as u64) as i64;
+        self.query(
+            "SELECT id, agency, created_at, item_key, kind, data FROM notifications \
+             WHERE agency = $1 AND id > $2 ORDER BY id LIMIT $3",
+            &[&agency, &after, &limit],
+        )?
+        .iter()
+        .map(|r| {
+            Ok(NotificationRow {
+                id: r.try_get::<_, i64>(0)? as u64,
+                agency: r.try_get(1)?,
+                created_at: r.try_get(2)?,
+                item_key: r.try_get(3)?,
+                kind: r.try_get(4)?,
+                data: r.try_get(5)?,
             })
         })
         .collect()

@@ -150,6 +150,19 @@ BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
 CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
 BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
 "#,
+    // 4: which holders make up an agency's holdings (by kind too), and notifications.
+    r#"
+ALTER TABLE agencies ADD COLUMN holder_kind TEXT;
+CREATE TABLE notifications (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    agency TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    item_key TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX notifications_by_agency ON notifications (agency, id);
+"#,
 ];
 
 const USER_SELECT: &str = "SELECT name, agency, role, password_hash, totp_secret, totp_verified, failed_logins, locked_until, created_at FROM users";
@@ -427,8 +440,8 @@ impl Store for SqliteStore {
     fn insert_agency(&mut self, a: &AgencyRow) -> Result<()> {
         self.conn
             .execute(
-                "INSERT INTO agencies (name, kind, holder_name, need_to_know, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![a.name, a.kind, a.holder_name, a.need_to_know, a.created_at],
+                "INSERT INTO agencies (name, kind, holder_name, holder_kind, need_to_know, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![a.name, a.kind, a.holder_name, a.holder_kind, a.need_to_know, a.created_at],
             )
             .map_err(|e| unique(e, || format!("agency '{}'", a.name)))?;
         Ok(())
@@ -436,17 +449,58 @@ impl Store for SqliteStore {
 
     fn agencies(&self) -> Result<Vec<AgencyRow>> {
         let mut st = self.conn.prepare_cached(
-            "SELECT name, kind, holder_name, need_to_know, created_at FROM agencies ORDER BY name",
+            "SELECT name, kind, holder_name, holder_kind, need_to_know, created_at FROM agencies ORDER BY name",
         )?;
         let rows = st.query_map([], |r| {
             Ok(AgencyRow {
                 name: r.get(0)?,
                 kind: r.get(1)?,
                 holder_name: r.get(2)?,
-                need_to_know: r.get(3)?,
-                created_at: r.get(4)?,
+                holder_kind: r.get(3)?,
+                need_to_know: r.get(4)?,
+                created_at: r.get(5)?,
             })
         })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn insert_notification(
+        &mut self,
+        agency: &str,
+        created_at: &str,
+        item_key: &str,
+        kind: &str,
+        data: &str,
+    ) -> Result<u64> {
+        self.conn.execute(
+            "INSERT INTO notifications (agency, created_at, item_key, kind, data) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![agency, created_at, item_key, kind, data],
+        )?;
+        Ok(self.conn.last_insert_rowid() as u64)
+    }
+
+    fn notifications(&self, agency: &str, after: u64, limit: u64) -> Result<Vec<NotificationRow>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT id, agency, created_at, item_key, kind, data FROM notifications \
+             WHERE agency = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+        )?;
+        let rows = st.query_map(
+            params![
+                agency,
+                after.min(i64::MAX as u64) as i64,
+                limit.min(i64::MAX as u64) as i64
+            ],
+            |r| {
+                Ok(NotificationRow {
+                    id: r.get::<_, i64>(0)? as u64,
+                    agency: r.get(1)?,
+                    created_at: r.get(2)?,
+                    item_key: r.get(3)?,
+                    kind: r.get(4)?,
+                    data: r.get(5)?,
+                })
+            },
+        )?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
