@@ -192,7 +192,11 @@ pub struct Holdings {
 impl Holdings {
     /// `None` when neither a name nor a kind is given (blank counts as not given).
     pub fn new(name: Option<&str>, kind: Option<&str>) -> Option<Holdings> {
-        let clean = |s: Option<&str>| s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+        let clean = |s: Option<&str>| {
+            s.map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
         let (name, kind) = (clean(name), clean(kind));
         (name.is_some() || kind.is_some()).then_some(Holdings { name, kind })
     }
@@ -284,16 +288,28 @@ mod tests {
             rule("guard", Some("Presidential Guard"), Some("armed_forces")),
             rule("armoury", Some("Central Armoury"), None),
         ];
-        let who = |n: Option<&str>, k: Option<&str>| holding_agency(&rules, n, k).map(|r| r.agency.as_str());
-        assert_eq!(who(Some("1st Battalion"), Some("armed_forces")), Some("defence"));
-        assert_eq!(who(Some("Presidential Guard"), Some("armed_forces")), Some("guard"));
+        let who = |n: Option<&str>, k: Option<&str>| {
+            holding_agency(&rules, n, k).map(|r| r.agency.as_str())
+        };
+        assert_eq!(
+            who(Some("1st Battalion"), Some("armed_forces")),
+            Some("defence")
+        );
+        assert_eq!(
+            who(Some("Presidential Guard"), Some("armed_forces")),
+            Some("guard")
+        );
         assert_eq!(who(Some("Presidential Guard"), Some("police")), None);
-        assert_eq!(who(Some("Central Armoury"), Some("state_agency")), Some("armoury"));
+        assert_eq!(
+            who(Some("Central Armoury"), Some("state_agency")),
+            Some("armoury")
+        );
         assert_eq!(who(None, None), None);
         let mut reversed = rules.clone();
         reversed.reverse();
         assert_eq!(
-            holding_agency(&reversed, Some("1st Battalion"), Some("armed_forces")).map(|r| r.agency.as_str()),
+            holding_agency(&reversed, Some("1st Battalion"), Some("armed_forces"))
+                .map(|r| r.agency.as_str()),
             Some("defence")
         );
     }

@@ -34,7 +34,10 @@ fn is_missing(status: &str) -> bool {
 }
 
 /// The loss reports of `keys` (those that have one), read on the reader's connection.
-async fn reports(state: &AppState, keys: Vec<String>) -> Result<Vec<(String, LossReport)>, ApiError> {
+async fn reports(
+    state: &AppState,
+    keys: Vec<String>,
+) -> Result<Vec<(String, LossReport)>, ApiError> {
     state
         .reader()
         .run(move |node| -> Result<Vec<(String, LossReport)>, String> {

@@ -69,17 +69,34 @@ fn clock() -> FixedClock {
 
 /// The password every test account gets.
 const PASSWORD: &str = "correct horse battery staple";
-/// Agencies: the national registry (open), a police service (open) and a defence armoury
-/// whose holdings (records name it "Ministry of Defence") are need-to-know.
-const AGENCIES: [(&str, &str, Option<&str>, bool); 3] = [
-    ("national-registry", "other", None, false),
-    ("police", "police", None, false),
-    ("mod-armoury", "defence", Some("Ministry of Defence"), true),
+/// Agencies: (name, kind, holder name, holder kind, need-to-know). The national registry
+/// (open), a police service (open; its holdings are what police units hold), a defence
+/// armoury whose holdings (records name it "Ministry of Defence") are need-to-know, and a
+/// guard whose holdings (every armed-forces holder) are need-to-know too.
+/// (name, kind, holder name, holder kind, need-to-know)
+type AgencySpec = (
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    Option<&'static str>,
+    bool,
+);
+const AGENCIES: [AgencySpec; 4] = [
+    ("national-registry", "other", None, None, false),
+    ("police", "police", None, Some("police"), false),
+    (
+        "mod-armoury",
+        "defence",
+        Some("Ministry of Defence"),
+        None,
+        true,
+    ),
+    ("guard", "defence", None, Some("armed_forces"), true),
 ];
 
 /// One account per role (the administrator has not enrolled a second factor yet), and a
 /// stockpile manager of the need-to-know armoury.
-const USERS: [(&str, &str, &str); 9] = [
+const USERS: [(&str, &str, &str); 11] = [
     ("clerk", "police", "registry_clerk"),
     ("alice", "police", "investigator"),
     ("tracer", "national-registry", "tracing_officer"),
@@ -89,6 +106,8 @@ const USERS: [(&str, &str, &str); 9] = [
     ("auditor", "national-registry", "auditor"),
     ("admin", "national-registry", "administrator"),
     ("armourer", "mod-armoury", "stockpile_manager"),
+    ("sentry", "guard", "stockpile_manager"),
+    ("inspector", "national-registry", "investigator"),
 ];
 
 /// Creates the test organisation in a fresh node; returns the clerk service token.
@@ -96,8 +115,8 @@ fn seed_accounts(data: &std::path::Path) -> String {
     let mut node = Node::open(data).unwrap();
     let store = node.store.as_mut();
     let now = "2026-01-01T00:00:00Z";
-    for (name, kind, holder, ntk) in AGENCIES {
-        accounts::add_agency(store, name, kind, holder, None, ntk, now).unwrap();
+    for (name, kind, holder, holder_kind, ntk) in AGENCIES {
+        accounts::add_agency(store, name, kind, holder, holder_kind, ntk, now).unwrap();
     }
     for (user, agency, role) in USERS {
         accounts::add_user(store, user, agency, role, PASSWORD, now).unwrap();
@@ -342,7 +361,10 @@ async fn import_then_read_item_and_custody() {
     assert_eq!(doc.markings.len(), 2);
     assert_eq!(doc.markings[0].text, "5612345");
     // Records name who recorded them: the clerk service account that imported them.
-    assert_eq!(doc.recorded_by.as_deref(), Some("service:intake"));
+    assert_eq!(
+        doc.recorded_by.as_deref(),
+        Some("service:intake@national-registry")
+    );
     assert_eq!(doc.recorded_at.as_deref(), Some("2026-01-01T00:00:30Z"));
 
     let (status, custody) = s
@@ -835,13 +857,14 @@ async fn openapi_document_lists_every_route() {
         ("/api/v1/session", "delete"),
         ("/api/v1/session/totp", "post"),
         ("/api/v1/audit", "get"),
+        ("/api/v1/notifications", "get"),
     ] {
         assert!(
             paths.get(path).and_then(|p| p.get(method)).is_some(),
             "{method} {path} missing from the OpenAPI document"
         );
     }
-    assert_eq!(paths.len(), 14, "{:?}", paths.keys().collect::<Vec<_>>());
+    assert_eq!(paths.len(), 15, "{:?}", paths.keys().collect::<Vec<_>>());
     let schemes = doc["components"]["securitySchemes"].as_object().unwrap();
     assert_eq!(schemes["session"]["in"], "cookie", "{schemes:?}");
     assert_eq!(schemes["bearer"]["scheme"], "bearer", "{schemes:?}");
@@ -1271,6 +1294,39 @@ async fn need_to_know_hides_an_armourys_holdings_from_other_agencies() {
     assert_eq!(s.status_of(&armourer, "GET", &custody).await.0, 200);
     // The national point of contact traces any weapon of the state.
     assert_eq!(s.status_of(&s.client, "GET", &item).await.0, 200);
+
+    // Searches leave the armoury's holdings out, in the query: neither the hits nor the
+    // total (nor the same-shipment hints) give them away.
+    let search = |client: reqwest::Client, q: &'static str| {
+        let url = s.url(&format!("/api/v1/search?{q}"));
+        async move {
+            let r = client.get(url).send().await.unwrap();
+            assert_eq!(r.status(), 200);
+            serde_json::from_str::<Value>(&r.text().await.unwrap()).unwrap()
+        }
+    };
+    let items = |v: &Value| -> Vec<String> {
+        v["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["item"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let v = search(alice.clone(), "q=5699999&mode=exact").await;
+    assert_eq!(v["total"], 0, "{v}");
+    let v = search(alice.clone(), "q=*&kind=any").await;
+    assert_eq!(items(&v), [OPEN_ITEM], "{v}");
+    assert_eq!(v["total"], 1, "{v}");
+    let v = search(alice.clone(), "q=5699998&mode=exact").await;
+    assert_eq!(v["total"], 0, "{v}");
+    let v = search(armourer.clone(), "q=5699999&mode=exact").await;
+    assert_eq!(items(&v), [ARMOURY_ITEM], "{v}");
+    let v = search(s.client.clone(), "q=*&kind=any").await;
+    assert_eq!(v["total"], 2, "{v}");
+    // A new need-to-know agency takes effect on searches without a restart.
+    let v = search(alice.clone(), "q=AB1234&mode=exact").await;
+    assert_eq!(items(&v), [OPEN_ITEM], "{v}");
     s.stop().await;
 }
 
@@ -1368,4 +1424,257 @@ async fn reads_searches_and_denials_are_audited_before_the_answer() {
         );
     }
     s.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------
+// Hits on items reported lost or stolen.
+// ---------------------------------------------------------------------------------------
+
+/// A pistol held by a police station, then reported stolen by the police (through the API,
+/// so the ledger names the police as its recorder).
+const POLICE_PISTOL: &str = "KE-2021-000007";
+const POLICE_RECORDS: &str = r#"{"record":"item","key":"KE-2021-000007","kind":"firearm","make":"Glock","model":"19","markings":[{"kind":"serial","text":"BKX-4411"}]}
+{"record":"event","id":"pol-1","item":"KE-2021-000007","type":"assigned","date":"2021-05-01","to":{"name":"Central Police Station","country":"KE","kind":"police"}}
+"#;
+const POLICE_THEFT: &str = r#"{"record":"event","id":"pol-2","item":"KE-2021-000007","type":"reported_stolen","date":"2024-09-12","place":{"country":"KE","admin1":"Nairobi"}}
+"#;
+
+impl TestServer {
+    /// Posts JSON Lines as `client` (a session); the status and report.
+    async fn post_as(&self, client: &reqwest::Client, body: &str) -> (u16, Value) {
+        let r = client
+            .post(self.url("/api/v1/records"))
+            .header("content-type", NDJSON)
+            .body(body.to_owned())
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (
+            status,
+            serde_json::from_str(&r.text().await.unwrap()).unwrap(),
+        )
+    }
+
+    async fn json_as(&self, client: &reqwest::Client, path: &str) -> (u16, Value) {
+        let r = client.get(self.url(path)).send().await.unwrap();
+        let status = r.status().as_u16();
+        (
+            status,
+            serde_json::from_str(&r.text().await.unwrap()).unwrap(),
+        )
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hit_on_a_stolen_item_tells_the_searcher_whom_to_call_and_notifies_the_reporter() {
+    let s = TestServer::start().await;
+    let (status, report) = s.post_records("", POLICE_RECORDS).await;
+    assert_eq!(status, 200, "{report}");
+    let keeper = s.as_user("keeper").await; // police stockpile manager: records for the police
+    let (status, report) = s.post_as(&keeper, POLICE_THEFT).await;
+    assert_eq!(status, 200, "{report}");
+
+    // Nothing to report yet.
+    let alice = s.as_user("alice").await; // police investigator
+    let (status, page) = s.json_as(&alice, "/api/v1/notifications").await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["agency"], "police");
+    assert_eq!(page["notifications"].as_array().unwrap().len(), 0, "{page}");
+
+    // An investigator of another agency identifies the pistol (the serial as read: a
+    // normalized match): the hit says stolen, and whom to call.
+    let inspector = s.as_user("inspector").await; // national-registry investigator
+    let (status, v) = s
+        .json_as(
+            &inspector,
+            "/api/v1/search?q=BKX4411&purpose=roadside%20check",
+        )
+        .await;
+    assert_eq!(status, 200, "{v}");
+    let hit = &v["hits"][0];
+    assert_eq!(hit["item"], POLICE_PISTOL, "{v}");
+    assert_eq!(hit["status"], "stolen");
+    assert_eq!(hit["alert"]["contact_agency"], "police", "{v}");
+    assert_eq!(hit["alert"]["report"]["type"], "reported_stolen");
+    assert_eq!(hit["alert"]["notified"], true);
+
+    // The police see it at once.
+    let (_, page) = s.json_as(&alice, "/api/v1/notifications").await;
+    let notes = page["notifications"].as_array().unwrap();
+    assert_eq!(notes.len(), 1, "{page}");
+    assert_eq!(notes[0]["item"], POLICE_PISTOL);
+    assert_eq!(notes[0]["kind"], "search_hit");
+    assert_eq!(notes[0]["detail"]["by"], "user:inspector");
+    assert_eq!(notes[0]["detail"]["by_agency"], "national-registry");
+    // Other agencies do not see the police's notifications.
+    let (_, other) = s.json_as(&inspector, "/api/v1/notifications").await;
+    assert_eq!(other["agency"], "national-registry");
+    assert_eq!(
+        other["notifications"].as_array().unwrap().len(),
+        0,
+        "{other}"
+    );
+
+    // A fuzzy guess is flagged but notifies no one; the police's own searches neither.
+    let (_, v) = s
+        .json_as(&inspector, "/api/v1/search?q=BKX4417&mode=fuzzy")
+        .await;
+    assert_eq!(v["hits"][0]["alert"]["notified"], false, "{v}");
+    let (_, v) = s.json_as(&alice, "/api/v1/search?q=BKX-4411").await;
+    assert_eq!(v["hits"][0]["alert"]["notified"], false, "{v}");
+    let next = page["next"].as_u64().unwrap();
+    let (_, later) = s
+        .json_as(&alice, &format!("/api/v1/notifications?after={next}"))
+        .await;
+    assert_eq!(
+        later["notifications"].as_array().unwrap().len(),
+        0,
+        "{later}"
+    );
+
+    // A seizure recorded by another agency (the registry's clerk service) notifies them too.
+    let seizure = r#"{"record":"event","id":"sz-1","item":"KE-2021-000007","type":"seized","date":"2025-01-20","place":{"country":"KE","admin1":"Mombasa"}}
+"#;
+    let (status, report) = s.post_records("", seizure).await;
+    assert_eq!(status, 200, "{report}");
+    let (_, later) = s
+        .json_as(&alice, &format!("/api/v1/notifications?after={next}"))
+        .await;
+    let notes = later["notifications"].as_array().unwrap();
+    assert_eq!(notes.len(), 1, "{later}");
+    assert_eq!(notes[0]["kind"], "seizure");
+    assert_eq!(notes[0]["detail"]["by"], "service:intake");
+
+    // Bad paging is refused; roles without the right are refused and audited.
+    let (status, _) = s.json_as(&alice, "/api/v1/notifications?limit=0").await;
+    assert_eq!(status, 400);
+    let auditor = s.as_user("auditor").await;
+    let (status, _) = s.json_as(&auditor, "/api/v1/notifications").await;
+    assert_eq!(status, 403);
+    s.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------
+// Need-to-know, as a property: whatever the holdings, a user never reads or finds an item
+// held by another agency's need-to-know holdings.
+// ---------------------------------------------------------------------------------------
+
+/// Holders an item may end with, and the need-to-know custodian each implies under
+/// [`AGENCIES`] (the most specific rule wins: a name over a kind).
+const HOLDERS: [(Option<&str>, Option<&str>); 6] = [
+    (None, None),
+    (
+        Some(r#"{"name":"Ministry of Defence","country":"KE","kind":"state_agency"}"#),
+        Some("mod-armoury"),
+    ),
+    (
+        Some(r#"{"name":"1st Battalion","country":"KE","kind":"armed_forces"}"#),
+        Some("guard"),
+    ),
+    (
+        Some(r#"{"name":"Ministry of Defence","country":"KE","kind":"armed_forces"}"#),
+        Some("mod-armoury"),
+    ),
+    (
+        Some(r#"{"name":"Central Police Station","country":"KE","kind":"police"}"#),
+        None,
+    ),
+    (
+        Some(r#"{"name":"A. Person","country":"KE","kind":"private_person"}"#),
+        None,
+    ),
+];
+
+#[test]
+fn no_user_reads_or_finds_another_agencys_need_to_know_holdings() {
+    use proptest::prelude::*;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let s = rt.block_on(TestServer::start());
+    // (user, agency, sees every custodian)
+    let users = [
+        ("alice", "police", false),
+        ("analyst", "police", false),
+        ("armourer", "mod-armoury", false),
+        ("sentry", "guard", false),
+        ("tracer", "national-registry", true),
+    ];
+    let clients: Vec<reqwest::Client> = users
+        .iter()
+        .map(|(u, _, _)| rt.block_on(s.as_user(u)))
+        .collect();
+    let case = std::cell::Cell::new(0u32);
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases: 12,
+        ..ProptestConfig::default()
+    });
+    // Per item: the holders it passes through (the last one holds it).
+    let items = prop::collection::vec(prop::collection::vec(0..HOLDERS.len(), 0..3), 1..8);
+    runner
+        .run(&items, |items| {
+            case.set(case.get() + 1);
+            let c = case.get();
+            let mut jsonl = String::new();
+            let mut custodian = Vec::new();
+            for (i, holders) in items.iter().enumerate() {
+                let key = format!("KE-P{c}-{i}");
+                jsonl.push_str(&format!(
+                    r#"{{"record":"item","key":"{key}","kind":"firearm","markings":[{{"kind":"serial","text":"PX{c}M{i}"}}]}}"#
+                ));
+                jsonl.push('\n');
+                let mut last = None;
+                for (n, h) in holders.iter().enumerate() {
+                    if let (Some(to), owner) = HOLDERS[*h] {
+                        jsonl.push_str(&format!(
+                            r#"{{"record":"event","item":"{key}","type":"assigned","date":"2020-01-{:02}","to":{to}}}"#,
+                            n + 1
+                        ));
+                        jsonl.push('\n');
+                        last = Some(owner);
+                    }
+                }
+                custodian.push((key, last.flatten()));
+            }
+            let (status, report) = rt.block_on(s.post_records("", &jsonl));
+            prop_assert_eq!(status, 200, "{}", report);
+            for ((user, agency, sees_all), client) in users.iter().zip(&clients) {
+                let visible = |c: &Option<&str>| *sees_all || c.is_none_or(|c| c == *agency);
+                let mut want: Vec<&str> = custodian
+                    .iter()
+                    .filter(|(_, c)| visible(c))
+                    .map(|(k, _)| k.as_str())
+                    .collect();
+                want.sort();
+                let (status, v) = rt.block_on(s.json_as(
+                    client,
+                    &format!("/api/v1/search?q=PX{c}M*&mode=wildcard&limit=100"),
+                ));
+                prop_assert_eq!(status, 200, "{}", v);
+                let mut got: Vec<&str> = v["hits"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|h| h["item"].as_str().unwrap())
+                    .collect();
+                got.sort();
+                prop_assert_eq!(&got, &want, "{} search: {}", user, v);
+                prop_assert_eq!(v["total"].as_u64(), Some(want.len() as u64), "{}", user);
+                for (key, c) in &custodian {
+                    let (status, _) = rt.block_on(s.status_of(
+                        client,
+                        "GET",
+                        &format!("/api/v1/items/{key}"),
+                    ));
+                    let expected = if visible(c) { 200 } else { 403 };
+                    prop_assert_eq!(status, expected, "{} reads {} held by {:?}", user, key, c);
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+    rt.block_on(s.stop());
 }

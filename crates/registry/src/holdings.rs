@@ -8,8 +8,8 @@
 
 use crate::query::ItemHistory;
 use sha2::{Digest, Sha256};
-use tracemark_domain::model::EventType;
 use tracemark_domain::account::{holding_agency, AgencyHoldings, Holdings};
+use tracemark_domain::model::EventType;
 use tracemark_store::AgencyRow;
 
 /// The agencies' rules, for the matcher.
@@ -62,7 +62,12 @@ pub fn fingerprint(rules: &[AgencyHoldings]) -> [u8; 32] {
     let mut lines: Vec<String> = rules
         .iter()
         .map(|r| format!("{:?}\u{1f}{}", r.holdings, r.agency))
-        .chain(rules.iter().filter(|r| r.need_to_know).map(|r| format!("ntk\u{1f}{}", r.agency)))
+        .chain(
+            rules
+                .iter()
+                .filter(|r| r.need_to_know)
+                .map(|r| format!("ntk\u{1f}{}", r.agency)),
+        )
         .collect();
     lines.sort();
     let mut h = Sha256::new();
@@ -178,8 +183,14 @@ mod tests {
 
     #[test]
     fn the_recorder_names_its_agency() {
-        assert_eq!(recorder_agency("user:j.kamau@police").as_deref(), Some("police"));
-        assert_eq!(recorder_agency("service:gw@customs").as_deref(), Some("customs"));
+        assert_eq!(
+            recorder_agency("user:j.kamau@police").as_deref(),
+            Some("police")
+        );
+        assert_eq!(
+            recorder_agency("service:gw@customs").as_deref(),
+            Some("customs")
+        );
         assert_eq!(recorder_agency("cli:import"), None);
         assert_eq!(recorder_agency("user:x@Not An Agency"), None);
         assert_eq!(recorder_agency("user:nobody"), None);

@@ -1124,7 +1124,11 @@ impl Index {
             make: value(0),
             model: value(1),
             calibre: value(2),
-            status: self.statuses.get(ids[STATUS_SLOT]).unwrap_or("").to_string(),
+            status: self
+                .statuses
+                .get(ids[STATUS_SLOT])
+                .unwrap_or("")
+                .to_string(),
         }
     }
 }
