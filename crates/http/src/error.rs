@@ -89,6 +89,7 @@ fn code_for(status: StatusCode) -> ErrorCode {
         StatusCode::UNAUTHORIZED => ErrorCode::Unauthenticated,
         StatusCode::FORBIDDEN => ErrorCode::Forbidden,
         StatusCode::TOO_MANY_REQUESTS => ErrorCode::TooManyRequests,
+        StatusCode::CONFLICT => ErrorCode::Conflict,
         StatusCode::SERVICE_UNAVAILABLE => ErrorCode::Unavailable,
         s if s.is_server_error() => ErrorCode::Internal,
         _ => ErrorCode::BadRequest,

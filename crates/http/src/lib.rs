@@ -40,6 +40,7 @@
 //! when it moved, and every search compares the size first; a record committed by another
 //! server is searchable here well within a second.
 
+pub mod admin;
 pub mod alerts;
 pub mod api;
 pub mod auth;
@@ -353,6 +354,14 @@ pub fn router(state: AppState) -> Router {
         .route("/session/totp", post(session_api::enrol_totp))
         .route("/audit", get(session_api::audit_log))
         .route("/notifications", get(alerts::list))
+        .route(
+            "/agencies",
+            get(admin::list_agencies).post(admin::add_agency),
+        )
+        .route("/users", get(admin::list_users).post(admin::add_user))
+        .route("/users/{name}/totp", post(admin::enrol_user_totp))
+        .route("/tokens", get(admin::list_tokens).post(admin::create_token))
+        .route("/tokens/{id}", axum::routing::delete(admin::revoke_token))
         .route("/openapi.json", get(api::openapi_json))
         // Only matched routes need a credential: an unknown path still answers 404.
         .route_layer(axum::middleware::from_fn_with_state(

@@ -31,6 +31,8 @@ pub enum ErrorCode {
     Forbidden,
     /// 429: too many failed sign-ins; the account is locked for a while.
     TooManyRequests,
+    /// 409: the name is taken (an agency, user or token that already exists).
+    Conflict,
     /// 500: a failure of the server or its store.
     Internal,
     /// 503: the store (the database) does not answer; try again later.
@@ -305,6 +307,97 @@ pub struct SearchResult {
     pub capped: Option<String>,
 }
 
+/// `POST /api/v1/agencies`, and one agency of `GET /api/v1/agencies`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Agency {
+    /// Short name: a-z, 0-9, '.', '-', '_' (e.g. `police-nairobi`).
+    pub name: String,
+    /// `police`, `defence`, `customs`, `licensing`, `dealer` or `other`.
+    pub kind: String,
+    /// The holder name its records use (an event's `to.name`).
+    #[serde(default)]
+    pub holder_name: Option<String>,
+    /// The holder kind of its holdings (an event's `to.kind`, e.g. `armed_forces`).
+    #[serde(default)]
+    pub holder_kind: Option<String>,
+    /// Items it holds are visible only to its own users (and tracing officers).
+    #[serde(default)]
+    pub need_to_know: bool,
+    /// Set by the server.
+    #[serde(default)]
+    pub created_at: Option<String>,
+}
+
+/// `POST /api/v1/users`: a person's account.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    pub name: String,
+    pub agency: String,
+    /// `registry_clerk`, `investigator`, `tracing_officer`, `licensing_officer`,
+    /// `stockpile_manager`, `analyst`, `auditor` or `administrator`.
+    pub role: String,
+}
+
+/// An account (never its secrets).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct User {
+    pub name: String,
+    pub agency: String,
+    pub role: String,
+    /// `none`, `pending` (enrolment started) or `totp`.
+    pub second_factor: String,
+    /// Set when the account is locked after failed sign-ins (unix seconds).
+    pub locked_until: Option<i64>,
+    pub created_at: String,
+}
+
+/// `POST /api/v1/users`: the account and its one-time password (shown once).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreatedUser {
+    pub user: User,
+    pub password: String,
+}
+
+/// `POST /api/v1/session/totp` (one's own) or `POST /api/v1/users/{name}/totp` (an
+/// administrator's reset): a new TOTP secret as the `otpauth://` URL an authenticator reads,
+/// shown once.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TotpEnrolment {
+    pub otpauth_url: String,
+}
+
+/// `POST /api/v1/tokens`: a service account's token.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewToken {
+    pub service: String,
+    pub agency: String,
+    /// A non-privileged role (service accounts have no second factor).
+    pub role: String,
+}
+
+/// A token (never its secret).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Token {
+    /// The 16 hex digits after `tmk_`.
+    pub id: String,
+    pub service: String,
+    pub agency: String,
+    pub role: String,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
+/// `POST /api/v1/tokens`: the token row and the token itself (shown once).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreatedToken {
+    pub token: Token,
+    /// Send as `Authorization: Bearer …`.
+    pub secret: String,
+}
+
 /// `POST /api/v1/session`: a person signs in.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -329,12 +422,6 @@ pub struct SessionInfo {
     /// The session ends after this long without a request (absent for bearer tokens).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub idle_timeout_seconds: Option<i64>,
-}
-
-/// `POST /api/v1/session/totp`: the enrolment secret as an `otpauth://` URL, shown once.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct TotpEnrolment {
-    pub otpauth_url: String,
 }
 
 /// `GET /api/v1/notifications`: a page of the caller's agency's notifications.

@@ -858,13 +858,21 @@ async fn openapi_document_lists_every_route() {
         ("/api/v1/session/totp", "post"),
         ("/api/v1/audit", "get"),
         ("/api/v1/notifications", "get"),
+        ("/api/v1/agencies", "get"),
+        ("/api/v1/agencies", "post"),
+        ("/api/v1/users", "get"),
+        ("/api/v1/users", "post"),
+        ("/api/v1/users/{name}/totp", "post"),
+        ("/api/v1/tokens", "get"),
+        ("/api/v1/tokens", "post"),
+        ("/api/v1/tokens/{id}", "delete"),
     ] {
         assert!(
             paths.get(path).and_then(|p| p.get(method)).is_some(),
             "{method} {path} missing from the OpenAPI document"
         );
     }
-    assert_eq!(paths.len(), 15, "{:?}", paths.keys().collect::<Vec<_>>());
+    assert_eq!(paths.len(), 20, "{:?}", paths.keys().collect::<Vec<_>>());
     let schemes = doc["components"]["securitySchemes"].as_object().unwrap();
     assert_eq!(schemes["session"]["in"], "cookie", "{schemes:?}");
     assert_eq!(schemes["bearer"]["scheme"], "bearer", "{schemes:?}");
@@ -1677,4 +1685,201 @@ fn no_user_reads_or_finds_another_agencys_need_to_know_holdings() {
         })
         .unwrap();
     rt.block_on(s.stop());
+}
+
+/// An administrator (signed in with a second factor) runs the organisation over the API:
+/// agencies, accounts, TOTP resets and service tokens; nobody else may, and every call is
+/// audited.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn administrators_manage_agencies_users_and_tokens_over_the_api() {
+    let s = TestServer::start().await;
+    let data = s.data.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut node = Node::open(&data).unwrap();
+        accounts::enrol_totp(node.store.as_mut(), "admin").unwrap();
+    })
+    .await
+    .unwrap();
+    let admin = client_with("cookie", &s.sign_in_with_totp("admin").await);
+    let send =
+        |client: &reqwest::Client, method: reqwest::Method, path: &str, body: Option<Value>| {
+            let mut req = client.request(method, s.url(path));
+            if let Some(b) = body {
+                req = req
+                    .header("content-type", "application/json")
+                    .body(b.to_string());
+            }
+            async move {
+                let r = req.send().await.unwrap();
+                let status = r.status().as_u16();
+                let headers = r.headers().clone();
+                (status, headers, r.text().await.unwrap())
+            }
+        };
+    use reqwest::Method;
+
+    // Others are refused, even a tracing officer with a second factor.
+    for path in ["/api/v1/agencies", "/api/v1/users", "/api/v1/tokens"] {
+        let (status, headers, body) = send(&s.client, Method::GET, path, None).await;
+        assert_eq!(status, 403, "{path}: {body}");
+        assert_error(status, &headers, &body, "forbidden");
+    }
+    let (status, _, body) = send(
+        &s.clerk,
+        Method::POST,
+        "/api/v1/users",
+        Some(serde_json::json!({"name":"mallory","agency":"police","role":"administrator"})),
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+
+    // Agencies.
+    let customs =
+        serde_json::json!({"name":"customs-mombasa","kind":"customs","need_to_know":false});
+    let (status, _, body) = send(
+        &admin,
+        Method::POST,
+        "/api/v1/agencies",
+        Some(customs.clone()),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let added: schema::Agency = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (added.name.as_str(), added.kind.as_str()),
+        ("customs-mombasa", "customs")
+    );
+    let (status, headers, body) =
+        send(&admin, Method::POST, "/api/v1/agencies", Some(customs)).await;
+    assert_eq!(status, 409, "{body}");
+    assert_error(status, &headers, &body, "conflict");
+    let (status, headers, body) = send(
+        &admin,
+        Method::POST,
+        "/api/v1/agencies",
+        Some(serde_json::json!({"name":"x","kind":"navy"})),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert_error(status, &headers, &body, "unprocessable");
+    assert!(body.contains("navy"), "{body}");
+    let (status, headers, body) = send(
+        &admin,
+        Method::POST,
+        "/api/v1/agencies",
+        Some(serde_json::json!({"name":"y","kind":"police","colour":"blue"})),
+    )
+    .await;
+    assert!(matches!(status, 400 | 422), "{status} {body}");
+    assert!(body.contains("colour"), "{body}");
+    let _ = headers;
+    let (status, _, body) = send(&admin, Method::GET, "/api/v1/agencies", None).await;
+    assert_eq!(status, 200, "{body}");
+    let agencies: Vec<schema::Agency> = serde_json::from_str(&body).unwrap();
+    assert_eq!(agencies.len(), AGENCIES.len() + 1);
+
+    // Accounts: the one-time password signs in; unknown agency and taken names are refused.
+    let (status, _, body) = send(
+        &admin,
+        Method::POST,
+        "/api/v1/users",
+        Some(
+            serde_json::json!({"name":"wanjiru","agency":"customs-mombasa","role":"investigator"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let created: schema::CreatedUser = serde_json::from_str(&body).unwrap();
+    assert_eq!(created.user.second_factor, "none");
+    let (status, _, body) = s.sign_in("wanjiru", &created.password, None).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _, body) = send(
+        &admin,
+        Method::POST,
+        "/api/v1/users",
+        Some(serde_json::json!({"name":"wanjiru","agency":"police","role":"analyst"})),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    let (status, _, body) = send(
+        &admin,
+        Method::POST,
+        "/api/v1/users",
+        Some(serde_json::json!({"name":"otieno","agency":"nowhere","role":"analyst"})),
+    )
+    .await;
+    assert_eq!(status, 404, "{body}");
+    assert!(body.contains("nowhere"), "{body}");
+    let (status, _, body) = send(&admin, Method::POST, "/api/v1/users/wanjiru/totp", None).await;
+    assert_eq!(status, 200, "{body}");
+    let enrolment: schema::TotpEnrolment = serde_json::from_str(&body).unwrap();
+    assert!(
+        enrolment.otpauth_url.starts_with("otpauth://totp/"),
+        "{body}"
+    );
+    let (status, _, body) = send(&admin, Method::GET, "/api/v1/users", None).await;
+    assert_eq!(status, 200);
+    let users: Vec<schema::User> = serde_json::from_str(&body).unwrap();
+    let wanjiru = users.iter().find(|u| u.name == "wanjiru").unwrap();
+    assert_eq!(wanjiru.second_factor, "pending");
+    assert!(
+        !body.contains("password_hash") && !body.contains("totp_secret"),
+        "{body}"
+    );
+    let (status, _, body) = send(&admin, Method::POST, "/api/v1/users/nobody/totp", None).await;
+    assert_eq!(status, 404, "{body}");
+
+    // Service tokens: created (shown once), used, listed, revoked, refused at once.
+    let (status, _, body) = send(
+        &admin,
+        Method::POST,
+        "/api/v1/tokens",
+        Some(serde_json::json!({"service":"scanner","agency":"customs-mombasa","role":"administrator"})),
+    )
+    .await;
+    assert_eq!(status, 422, "a privileged service account: {body}");
+    let (status, _, body) = send(
+        &admin,
+        Method::POST,
+        "/api/v1/tokens",
+        Some(serde_json::json!({"service":"scanner","agency":"customs-mombasa","role":"investigator"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let token: schema::CreatedToken = serde_json::from_str(&body).unwrap();
+    let scanner = client_with("authorization", &format!("Bearer {}", token.secret));
+    let (status, body) = s.status_of(&scanner, "GET", "/api/v1/session").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("service:scanner"), "{body}");
+    let (_, _, body) = send(&admin, Method::GET, "/api/v1/tokens", None).await;
+    assert!(
+        body.contains(&token.token.id) && !body.contains(&token.secret),
+        "{body}"
+    );
+    let path = format!("/api/v1/tokens/{}", token.token.id);
+    let (status, _, body) = send(&admin, Method::DELETE, &path, None).await;
+    assert_eq!(status, 204, "{body}");
+    assert_eq!(s.status_of(&scanner, "GET", "/api/v1/session").await.0, 401);
+    let (status, _, body) = send(&admin, Method::DELETE, &path, None).await;
+    assert_eq!(status, 404, "revoked already: {body}");
+
+    // Every call, allowed or refused, is in the audit log.
+    let entries = s.audit_entries().await;
+    let administer: Vec<&Value> = entries
+        .iter()
+        .filter(|e| e["action"] == "administer")
+        .collect();
+    assert!(
+        administer
+            .iter()
+            .any(|e| e["decision"] == "deny" && e["principal"] == "user:tracer"),
+        "{administer:?}"
+    );
+    assert!(
+        administer.iter().any(
+            |e| e["decision"] == "allow" && e["resource"].to_string().contains("tokens:revoke")
+        ),
+        "{administer:?}"
+    );
+    s.stop().await;
 }

@@ -1,0 +1,293 @@
+//! Administration over the API (the `administer` action: administrators, with a second
+//! factor): agencies, people's accounts and service tokens — what `tracemark agency|user|token`
+//! do on the node. Every call, allowed or refused, is in the audit log; secrets (one-time
+//! passwords, tokens, TOTP URLs) are in the answer once and nowhere else.
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::{schema, AppState};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use tracemark_access::accounts::{self, AccountsError};
+use tracemark_access::policy::{Action, Resource};
+use tracemark_store::{StoreError, TokenRow, UserRow};
+
+fn failure(e: AccountsError) -> ApiError {
+    match e {
+        AccountsError::Store(StoreError::Duplicate(what)) => ApiError::new(
+            StatusCode::CONFLICT,
+            schema::ErrorCode::Conflict,
+            format!("{what} already exists"),
+        ),
+        AccountsError::Store(StoreError::Missing(what)) => {
+            ApiError::not_found(format!("no {what}"))
+        }
+        AccountsError::Store(other) => ApiError::internal(other.to_string()),
+        AccountsError::Invalid(_)
+        | AccountsError::Password(_)
+        | AccountsError::PrivilegedService(_)
+        | AccountsError::Refused(_)
+        | AccountsError::Totp(_) => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            schema::ErrorCode::Unprocessable,
+            e.to_string(),
+        ),
+    }
+}
+
+fn user_doc(u: &UserRow) -> schema::User {
+    schema::User {
+        name: u.name.clone(),
+        agency: u.agency.clone(),
+        role: u.role.clone(),
+        second_factor: match (&u.totp_secret, u.totp_verified) {
+            (None, _) => "none",
+            (Some(_), false) => "pending",
+            (Some(_), true) => "totp",
+        }
+        .into(),
+        locked_until: u.locked_until,
+        created_at: u.created_at.clone(),
+    }
+}
+
+fn token_doc(t: &TokenRow) -> schema::Token {
+    schema::Token {
+        id: t.id.clone(),
+        service: t.service.clone(),
+        agency: t.agency.clone(),
+        role: t.role.clone(),
+        created_at: t.created_at.clone(),
+        revoked_at: t.revoked_at.clone(),
+    }
+}
+
+/// Authorizes (and audits) an administration call described by `detail`.
+async fn administer(state: &AppState, caller: &Caller, detail: String) -> Result<(), ApiError> {
+    state
+        .authorize(caller, Action::Administer, &Resource::Registry, &detail, "")
+        .await
+}
+
+/// Runs an accounts operation on the auditor's connection (small writes).
+async fn on_store<R: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&mut dyn tracemark_store::Store) -> Result<R, AccountsError> + Send + 'static,
+) -> Result<R, ApiError> {
+    state
+        .auditor()
+        .run(move |node| f(node.store.as_mut()))
+        .await?
+        .map_err(failure)
+}
+
+/// The agencies of the node.
+#[utoipa::path(get, path = "/api/v1/agencies", tag = "admin",
+    responses(
+        (status = 200, description = "Every agency", body = [schema::Agency]),
+        (status = 401, description = "No valid credential", body = schema::ErrorBody),
+        (status = 403, description = "Only administrators (with a second factor)", body = schema::ErrorBody),
+    ))]
+pub async fn list_agencies(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<schema::Agency>>, ApiError> {
+    administer(&state, &caller, "agencies:list".into()).await?;
+    let rows = on_store(&state, |s| Ok(s.agencies()?)).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|a| schema::Agency {
+                name: a.name,
+                kind: a.kind,
+                holder_name: a.holder_name,
+                holder_kind: a.holder_kind,
+                need_to_know: a.need_to_know,
+                created_at: Some(a.created_at),
+            })
+            .collect(),
+    ))
+}
+
+/// Adds an agency (its holdings: holder name and/or kind; need-to-know).
+#[utoipa::path(post, path = "/api/v1/agencies", tag = "admin", request_body = schema::Agency,
+    responses(
+        (status = 201, description = "Added", body = schema::Agency),
+        (status = 403, description = "Only administrators (with a second factor)", body = schema::ErrorBody),
+        (status = 409, description = "The name is taken", body = schema::ErrorBody),
+        (status = 422, description = "A field is not acceptable (the message names it)", body = schema::ErrorBody),
+    ))]
+pub async fn add_agency(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(a): Json<schema::Agency>,
+) -> Result<(StatusCode, Json<schema::Agency>), ApiError> {
+    administer(&state, &caller, format!("agencies:add:{}", short(&a.name))).await?;
+    let now = state.clock().now_rfc3339();
+    let row = on_store(&state, move |s| {
+        accounts::add_agency(
+            s,
+            &a.name,
+            &a.kind,
+            a.holder_name.as_deref(),
+            a.holder_kind.as_deref(),
+            a.need_to_know,
+            &now,
+        )
+    })
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(schema::Agency {
+            name: row.name,
+            kind: row.kind,
+            holder_name: row.holder_name,
+            holder_kind: row.holder_kind,
+            need_to_know: row.need_to_know,
+            created_at: Some(row.created_at),
+        }),
+    ))
+}
+
+/// The people's accounts (never their secrets).
+#[utoipa::path(get, path = "/api/v1/users", tag = "admin",
+    responses(
+        (status = 200, description = "Every account", body = [schema::User]),
+        (status = 403, description = "Only administrators (with a second factor)", body = schema::ErrorBody),
+    ))]
+pub async fn list_users(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<schema::User>>, ApiError> {
+    administer(&state, &caller, "users:list".into()).await?;
+    let rows = on_store(&state, |s| Ok(s.users()?)).await?;
+    Ok(Json(rows.iter().map(user_doc).collect()))
+}
+
+/// Adds a person's account; the answer holds its one-time password (shown once).
+#[utoipa::path(post, path = "/api/v1/users", tag = "admin", request_body = schema::NewUser,
+    responses(
+        (status = 201, description = "Added", body = schema::CreatedUser),
+        (status = 403, description = "Only administrators (with a second factor)", body = schema::ErrorBody),
+        (status = 404, description = "No such agency", body = schema::ErrorBody),
+        (status = 409, description = "The name is taken", body = schema::ErrorBody),
+        (status = 422, description = "A field is not acceptable (the message names it)", body = schema::ErrorBody),
+    ))]
+pub async fn add_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(u): Json<schema::NewUser>,
+) -> Result<(StatusCode, Json<schema::CreatedUser>), ApiError> {
+    administer(&state, &caller, format!("users:add:{}", short(&u.name))).await?;
+    let now = state.clock().now_rfc3339();
+    let password = tracemark_access::password::generate_password();
+    let given = password.clone();
+    let row = on_store(&state, move |s| {
+        accounts::add_user(s, &u.name, &u.agency, &u.role, &given, &now)
+    })
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(schema::CreatedUser {
+            user: user_doc(&row),
+            password,
+        }),
+    ))
+}
+
+/// Starts (or restarts) TOTP enrolment of an account: a new secret, as an `otpauth://` URL.
+#[utoipa::path(post, path = "/api/v1/users/{name}/totp", tag = "admin",
+    params(("name" = String, Path, description = "The account")),
+    responses(
+        (status = 200, description = "The enrolment URL (shown once)", body = schema::TotpEnrolment),
+        (status = 403, description = "Only administrators (with a second factor)", body = schema::ErrorBody),
+        (status = 404, description = "No such account", body = schema::ErrorBody),
+    ))]
+pub async fn enrol_user_totp(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<Json<schema::TotpEnrolment>, ApiError> {
+    administer(&state, &caller, format!("users:totp:{}", short(&name))).await?;
+    let url = on_store(&state, move |s| accounts::enrol_totp(s, &name)).await?;
+    Ok(Json(schema::TotpEnrolment { otpauth_url: url }))
+}
+
+/// The service tokens (never their secrets).
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "admin",
+    responses(
+        (status = 200, description = "Every token, live or revoked", body = [schema::Token]),
+        (status = 403, description = "Only administrators (with a second factor)", body = schema::ErrorBody),
+    ))]
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<schema::Token>>, ApiError> {
+    administer(&state, &caller, "tokens:list".into()).await?;
+    let rows = on_store(&state, |s| Ok(s.tokens()?)).await?;
+    Ok(Json(rows.iter().map(token_doc).collect()))
+}
+
+/// Creates a service account's token; the answer holds it (shown once).
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "admin", request_body = schema::NewToken,
+    responses(
+        (status = 201, description = "Created", body = schema::CreatedToken),
+        (status = 403, description = "Only administrators (with a second factor)", body = schema::ErrorBody),
+        (status = 404, description = "No such agency", body = schema::ErrorBody),
+        (status = 422, description = "A field is not acceptable, or the role is privileged", body = schema::ErrorBody),
+    ))]
+pub async fn create_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(t): Json<schema::NewToken>,
+) -> Result<(StatusCode, Json<schema::CreatedToken>), ApiError> {
+    administer(
+        &state,
+        &caller,
+        format!("tokens:create:{}", short(&t.service)),
+    )
+    .await?;
+    let now = state.clock().now_rfc3339();
+    let (row, secret) = on_store(&state, move |s| {
+        accounts::create_token(s, &t.service, &t.agency, &t.role, &now)
+    })
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(schema::CreatedToken {
+            token: token_doc(&row),
+            secret,
+        }),
+    ))
+}
+
+/// Revokes a token at once (its next request answers 401).
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "admin",
+    params(("id" = String, Path, description = "The token id (16 hex digits)")),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 403, description = "Only administrators (with a second factor)", body = schema::ErrorBody),
+        (status = 404, description = "No live token with this id", body = schema::ErrorBody),
+    ))]
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    administer(&state, &caller, format!("tokens:revoke:{}", short(&id))).await?;
+    let now = state.clock().now_rfc3339();
+    let shown = short(&id);
+    let revoked = on_store(&state, move |s| Ok(s.revoke_token(&id, &now)?)).await?;
+    if revoked {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found(format!(
+            "no live token with id '{shown}'"
+        )))
+    }
+}
+
+/// A client-given name as it may appear in a message or the audit log: bounded, printable.
+fn short(s: &str) -> String {
+    s.chars().filter(|c| !c.is_control()).take(64).collect()
+}
