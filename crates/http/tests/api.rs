@@ -1883,3 +1883,242 @@ async fn administrators_manage_agencies_users_and_tokens_over_the_api() {
     );
     s.stop().await;
 }
+
+/// Percent-encodes every byte but ASCII letters and digits (for a query string).
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// Strings an attacker tries in every field: SQL, path traversal, NUL, markup, direction
+/// overrides, and one far longer than any name.
+fn hostile_strings() -> Vec<String> {
+    vec![
+        "'; DROP TABLE users;--".into(),
+        "\" OR \"1\"=\"1".into(),
+        "x') ; DELETE FROM agencies WHERE ('1'='1".into(),
+        "../../../etc/passwd".into(),
+        "nul\u{0}byte".into(),
+        "<script>alert(1)</script>".into(),
+        "\u{202e}evil".into(),
+        "%' OR name LIKE '%".into(),
+        "a".repeat(10_000),
+    ]
+}
+
+/// Every string field of every JSON body (sign-in and administration), every query parameter
+/// of search and every string of an imported record, filled with hostile strings: each gets a
+/// clean 4xx, or is stored and read back verbatim as data; nothing else changes, and the
+/// ledger still verifies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_strings_in_every_string_field_are_refused_or_kept_verbatim() {
+    let s = TestServer::start().await;
+    s.import_example().await;
+    let data = s.data.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut node = Node::open(&data).unwrap();
+        accounts::enrol_totp(node.store.as_mut(), "admin").unwrap();
+    })
+    .await
+    .unwrap();
+    let admin = client_with("cookie", &s.sign_in_with_totp("admin").await);
+    let count = |path: &'static str| {
+        let admin = admin.clone();
+        let url = s.url(path);
+        async move {
+            let r = admin.get(url).send().await.unwrap();
+            assert_eq!(r.status(), 200);
+            serde_json::from_str::<Vec<Value>>(&r.text().await.unwrap())
+                .unwrap()
+                .len()
+        }
+    };
+    let (users_before, agencies_before) = (
+        count("/api/v1/users").await,
+        count("/api/v1/agencies").await,
+    );
+    let ledger_before = s.ledger_size().await;
+
+    // Sign-in: every field refused (401 for a wrong account, 400/422 for a malformed one);
+    // nobody gets locked out by it but the names tried.
+    for field in ["username", "password", "totp"] {
+        for bad in hostile_strings() {
+            // Wrong passwords lock an account out (429): each field tries its own account.
+            let user = if field == "totp" {
+                "licensor"
+            } else {
+                "analyst"
+            };
+            let mut body = serde_json::json!({"username": user, "password": PASSWORD});
+            body[field] = bad.clone().into();
+            let r = reqwest::Client::new()
+                .post(s.url("/api/v1/session"))
+                .header("content-type", "application/json")
+                .body(body.to_string())
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            let headers = r.headers().clone();
+            let text = r.text().await.unwrap();
+            if field == "totp" {
+                // The licensing officer needs no second factor; a code not needed is ignored or
+                // refused.
+                assert!(
+                    matches!(status, 200 | 400 | 401 | 422),
+                    "totp={bad:.40}: {status} {text}"
+                );
+            } else {
+                assert!(
+                    (400..500).contains(&status),
+                    "{field}={bad:.40}: {status} {text}"
+                );
+                assert!(status != 429 || field == "password", "{field}: {text}");
+                assert_eq!(headers["content-type"], "application/json", "{text}");
+            }
+        }
+    }
+
+    // Administration bodies: each string field of each, one hostile value at a time.
+    let bodies: [(&str, Value); 3] = [
+        (
+            "/api/v1/agencies",
+            serde_json::json!({"name":"customs","kind":"customs","holder_name":"Customs","holder_kind":"government_agency","need_to_know":false}),
+        ),
+        (
+            "/api/v1/users",
+            serde_json::json!({"name":"wanjiru","agency":"police","role":"investigator"}),
+        ),
+        (
+            "/api/v1/tokens",
+            serde_json::json!({"service":"scanner","agency":"police","role":"investigator"}),
+        ),
+    ];
+    let mut kept_agencies = 0;
+    for (path, good) in &bodies {
+        for field in good
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter(|k| good[k.as_str()].is_string())
+        {
+            for (attempt, bad) in hostile_strings().into_iter().enumerate() {
+                let mut body = good.clone();
+                if field != "name" && *path == "/api/v1/agencies" {
+                    // Each accepted agency takes its name.
+                    body["name"] = format!("customs-{field}-{attempt}")
+                        .replace('_', "-")
+                        .into();
+                }
+                body[field.as_str()] = bad.clone().into();
+                let r = admin
+                    .post(s.url(path))
+                    .header("content-type", "application/json")
+                    .body(body.to_string())
+                    .send()
+                    .await
+                    .unwrap();
+                let status = r.status().as_u16();
+                let text = r.text().await.unwrap();
+                if status == 201 {
+                    // Only free text may be accepted, and then it is data, kept as given.
+                    assert_eq!(
+                        (*path, field.as_str()),
+                        ("/api/v1/agencies", "holder_name"),
+                        "{bad:.40}: {text}"
+                    );
+                    let v: Value = serde_json::from_str(&text).unwrap();
+                    assert_eq!(v["holder_name"], bad.as_str());
+                    kept_agencies += 1;
+                    let r = admin.get(s.url("/api/v1/agencies")).send().await.unwrap();
+                    let all: Vec<Value> = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+                    assert!(all.iter().any(|a| a["holder_name"] == bad.as_str()));
+                    continue;
+                }
+                assert!(
+                    matches!(status, 400 | 404 | 409 | 422),
+                    "{path} {field}={bad:.40}: {status} {text}"
+                );
+                let v: Value = serde_json::from_str(&text).unwrap();
+                assert!(
+                    v["error"]["message"]
+                        .as_str()
+                        .is_some_and(|m| !m.is_empty()),
+                    "{text}"
+                );
+            }
+        }
+    }
+
+    assert!(kept_agencies > 0, "free text is data: some holder names are kept");
+
+    // Search: every query parameter.
+    for param in [
+        "q",
+        "mode",
+        "make",
+        "model",
+        "calibre",
+        "country",
+        "status",
+        "kind",
+        "max_edits",
+        "limit",
+        "offset",
+    ] {
+        for bad in hostile_strings() {
+            let encoded = percent_encode(&bad);
+            let path = if param == "q" {
+                format!("/api/v1/search?q={encoded}&kind=any")
+            } else {
+                format!("/api/v1/search?q=5612345&{param}={encoded}")
+            };
+            let (status, headers, body) = s.get(&path).await;
+            assert_eq!(headers["content-type"], "application/json", "{body}");
+            match status {
+                200 => {
+                    let v: Value = serde_json::from_str(&body).unwrap();
+                    assert!(v["total"].as_u64().unwrap() <= 1, "{param}={bad:.40}: {v}");
+                }
+                400 | 422 => assert!(body.contains(param) || param == "q", "{param}: {body}"),
+                other => panic!("{param}={bad:.40}: {other} {body}"),
+            }
+        }
+    }
+
+    // An imported record whose every string is hostile: stored and read back verbatim.
+    let nasty = "'; DROP TABLE items;-- <b>\u{202e}";
+    let record = serde_json::json!({
+        "record": "item", "key": "KE-2026-666666", "kind": "firearm",
+        "make": nasty, "model": nasty, "calibre": nasty, "type": "pistol",
+        "markings": [{"kind": "serial", "text": format!("SN{nasty}"), "component": "frame"}]
+    });
+    let (status, report) = s.post_records("", &format!("{record}\n")).await;
+    assert_eq!(status, 200, "{report}");
+    let (status, item) = s.get_json("/api/v1/items/KE-2026-666666").await;
+    assert_eq!(status, 200, "{item}");
+    for field in ["make", "model", "calibre"] {
+        assert_eq!(item[field], nasty, "{field}: {item}");
+    }
+    assert_eq!(item["markings"][0]["text"], format!("SN{nasty}"), "{item}");
+
+    // Nothing else changed: the seeded people and agencies are all there, the ledger grew by
+    // the one record only, and it verifies.
+    assert_eq!(count("/api/v1/users").await, users_before);
+    assert_eq!(
+        count("/api/v1/agencies").await,
+        agencies_before + kept_agencies
+    );
+    assert_eq!(s.ledger_size().await, ledger_before + 1);
+    let (data, _dir) = s.stop().await;
+    let node = Node::open(&data).unwrap();
+    let report = tracemark_registry::verify::verify(&node, None).unwrap();
+    assert!(report.ok, "{:?}", report.error);
+}
