@@ -203,10 +203,7 @@ fn resource_text(resource: &Resource, detail: &str) -> String {
 impl AppState {
     /// Writes an audit entry and waits until it is on disk.
     pub(crate) async fn audit(&self, entry: Value) -> Result<u64, ApiError> {
-        self.auditor()
-            .run(move |node| tracemark_registry::audit::append(node, &entry))
-            .await?
-            .map_err(|e| ApiError::internal(format!("writing the audit log: {e}")))
+        self.audit_writer().append(entry).await
     }
 
     /// Asks the policy set whether the caller may do `action` on `resource`, records the

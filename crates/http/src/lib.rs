@@ -22,7 +22,7 @@
 //! | `POST /api/v1/session` | sign in: `{"username","password","totp"}` → session cookie |
 //! | `GET`/`DELETE /api/v1/session` | who is signed in / sign out |
 //! | `POST /api/v1/session/totp` | start TOTP enrolment: the `otpauth://` URL |
-//! | `GET /api/v1/audit?from=&limit=` | the audit log (auditors) |
+//! | `GET /api/v1/audit?from=&limit=&principal=&agency=&action=&resource=&decision=&since=&until=` | the audit log, filtered in the database (auditors) |
 //! | `GET /api/v1/openapi.json` | the OpenAPI document |
 //!
 //! Every error answer is `{"error":{"code","message","request_id"}}` (see [`error`]); every
@@ -43,12 +43,14 @@
 pub mod admin;
 pub mod alerts;
 pub mod api;
+mod audit_writer;
 pub mod auth;
 pub mod error;
 pub mod schema;
 pub mod session_api;
 mod worker;
 
+use audit_writer::AuditWriter;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::routing::{get, post};
@@ -133,6 +135,8 @@ struct Inner {
     /// Sign-ins, TOTP enrolment and the audit log: small writes, serialized on their own
     /// connection so that they never wait behind an import's batch for long.
     auditor: Worker,
+    /// The audit log's group commit (audited reads and denials).
+    audit_writer: AuditWriter,
     /// Catches the search index up with records written by other processes.
     follower: Worker,
     policy: PolicyEngine,
@@ -160,7 +164,8 @@ impl Default for AuthConfig {
     }
 }
 
-/// Opens the node in `data_dir` (three connections: reader, writer, auditor) and loads the
+/// Opens the node in `data_dir` (five connections: reader, writer, auditor, audit writer,
+/// follower) and loads the
 /// search index. Blocks while it does; call it from a blocking context.
 pub fn app_state(data_dir: impl AsRef<Path>) -> anyhow::Result<AppState> {
     AppState::open(
@@ -198,6 +203,7 @@ impl AppState {
         let reader = Worker::start("reader", at.clone())?;
         let writer = Worker::start("writer", at.clone())?;
         let auditor = Worker::start("auditor", at.clone())?;
+        let audit_writer = AuditWriter::start(at.clone())?;
         let follower = Worker::start("follower", at.clone())?;
         let index = load_search(&writer)?;
         let openapi_json = Bytes::from(serde_json::to_vec(&ApiDoc::openapi())?);
@@ -207,6 +213,7 @@ impl AppState {
                 reader,
                 writer,
                 auditor,
+                audit_writer,
                 follower,
                 policy,
                 sessions: Sessions::new(auth.idle_seconds),
@@ -236,6 +243,10 @@ impl AppState {
 
     pub(crate) fn auditor(&self) -> &Worker {
         &self.inner.auditor
+    }
+
+    pub(crate) fn audit_writer(&self) -> &AuditWriter {
+        &self.inner.audit_writer
     }
 
     pub(crate) fn policy(&self) -> &PolicyEngine {

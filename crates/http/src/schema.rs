@@ -456,6 +456,8 @@ pub struct AuditPage {
     pub size: u64,
     /// The latest signed audit checkpoint (origin `<ledger origin>/audit`).
     pub checkpoint: Option<String>,
+    /// When the page is full: the `from` that continues the same query.
+    pub next: Option<u64>,
     pub entries: Vec<AuditEntry>,
 }
 

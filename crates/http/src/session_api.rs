@@ -18,6 +18,7 @@ use base64::Engine;
 use serde::Deserialize;
 use tracemark_access::accounts::{self, LoginError};
 use tracemark_access::policy::{Action, PrincipalKind, Resource};
+use tracemark_store::AuditFilter;
 use utoipa::IntoParams;
 
 /// Largest page of the audit log.
@@ -225,6 +226,74 @@ pub struct AuditParams {
     pub from: Option<u64>,
     /// Entries per page (default 100, at most 1000).
     pub limit: Option<u64>,
+    /// Only entries of this principal (`user:<name>` or `service:<name>`, as entries name them).
+    pub principal: Option<String>,
+    /// Only entries of this agency.
+    pub agency: Option<String>,
+    /// Only this action (e.g. `read_item`, `search`, `sign_in`).
+    pub action: Option<String>,
+    /// Only entries about this resource (e.g. `item:<key>`).
+    pub resource: Option<String>,
+    /// Only `allow` or only `deny`.
+    pub decision: Option<String>,
+    /// Only entries at or after this time (RFC 3339, UTC, e.g. `2026-12-04T10:00:00Z`).
+    pub since: Option<String>,
+    /// Only entries before this time (RFC 3339, UTC).
+    pub until: Option<String>,
+}
+
+impl AuditParams {
+    fn filter(&self) -> Result<AuditFilter, ApiError> {
+        let text = |name: &str, v: &Option<String>| -> Result<Option<String>, ApiError> {
+            match v.as_deref().map(str::trim) {
+                None | Some("") => Ok(None),
+                Some(v) if v.len() > 1000 => Err(ApiError::bad_request(format!(
+                    "{name} is {} bytes long; at most 1000",
+                    v.len()
+                ))),
+                Some(v) => Ok(Some(v.to_owned())),
+            }
+        };
+        let decision = text("decision", &self.decision)?;
+        if let Some(d) = &decision {
+            if d != "allow" && d != "deny" {
+                return Err(ApiError::bad_request(format!(
+                    "decision '{}' is neither 'allow' nor 'deny'",
+                    d.chars().take(40).collect::<String>()
+                )));
+            }
+        }
+        // Entries carry UTC times as `YYYY-MM-DDTHH:MM:SS[.fff]Z` and are compared as text:
+        // a bound is accepted in any RFC 3339 form and rewritten to that one.
+        let time = |name: &str, v: &Option<String>| -> Result<Option<String>, ApiError> {
+            let Some(v) = text(name, v)? else {
+                return Ok(None);
+            };
+            let t = time::OffsetDateTime::parse(&v, &time::format_description::well_known::Rfc3339)
+                .map_err(|e| {
+                    ApiError::bad_request(format!(
+                        "{name} '{}' is not an RFC 3339 time (e.g. 2026-12-04T10:00:00Z): {e}",
+                        v.chars().take(40).collect::<String>()
+                    ))
+                })?;
+            // Entries are stamped in whole seconds.
+            let t = t.to_offset(time::UtcOffset::UTC);
+            let t = t.replace_nanosecond(0).unwrap_or(t);
+            Ok(Some(
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .map_err(|e| ApiError::internal(e.to_string()))?,
+            ))
+        };
+        Ok(AuditFilter {
+            principal: text("principal", &self.principal)?,
+            agency: text("agency", &self.agency)?,
+            action: text("action", &self.action)?,
+            resource: text("resource", &self.resource)?,
+            decision,
+            since: time("since", &self.since)?,
+            until: time("until", &self.until)?,
+        })
+    }
 }
 
 /// The audit log, for auditors: every read of items and custody, search, import, sign-in and
@@ -248,6 +317,7 @@ pub async fn audit_log(
 ) -> Result<Json<schema::AuditPage>, ApiError> {
     let from = p.from.unwrap_or(0);
     let limit = p.limit.unwrap_or(100);
+    let filter = p.filter()?;
     if limit > MAX_AUDIT_LIMIT {
         return Err(ApiError::bad_request(format!(
             "limit {limit} is above the maximum of {MAX_AUDIT_LIMIT}"
@@ -268,11 +338,15 @@ pub async fn audit_log(
             Ok::<_, tracemark_store::StoreError>((
                 node.store.audit_size()?,
                 node.store.latest_audit_checkpoint()?,
-                node.store.audit_entries(from, limit)?,
+                node.store.audit_entries(from, limit, &filter)?,
             ))
         })
         .await?
         .map_err(|e| ApiError::internal(format!("reading the audit log: {e}")))?;
+    // With a filter, a page can end before the log does: `next` resumes after its last entry.
+    let next = (rows.len() as u64 == limit && limit > 0)
+        .then(|| rows.last().map(|r| r.index + 1))
+        .flatten();
     let entries = rows
         .into_iter()
         .map(|r| schema::AuditEntry {
@@ -284,6 +358,7 @@ pub async fn audit_log(
     Ok(Json(schema::AuditPage {
         size,
         checkpoint: checkpoint.map(|c| c.note),
+        next,
         entries,
     }))
 }

@@ -23,8 +23,17 @@ pub enum AuditError {
 
 /// Appends `entry` (a JSON object) durably; returns its index in the audit log.
 pub fn append(node: &mut Node, entry: &serde_json::Value) -> Result<u64, AuditError> {
-    let data =
-        tracemark_ledger::canonical_json(entry).map_err(|e| AuditError::Encode(e.to_string()))?;
+    append_all(node, std::slice::from_ref(entry))
+}
+
+/// Appends `entries` (JSON objects) durably in one transaction under one signed
+/// checkpoint (the group commit of concurrent requests); returns the first one's index.
+pub fn append_all(node: &mut Node, entries: &[serde_json::Value]) -> Result<u64, AuditError> {
+    let data = entries
+        .iter()
+        .map(tracemark_ledger::canonical_json)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| AuditError::Encode(e.to_string()))?;
     let origin = format!("{}{AUDIT_ORIGIN_SUFFIX}", node.info.origin);
     let signer = &node.signer;
     let sign = |size: u64, root: &Hash| {

@@ -628,7 +628,10 @@ impl Store for SqliteStore {
         Ok(n == 1)
     }
 
-    fn append_audit(&mut self, data: &[u8], sign: &CheckpointSigner<'_>) -> Result<u64> {
+    fn append_audit(&mut self, entries: &[Vec<u8>], sign: &CheckpointSigner<'_>) -> Result<u64> {
+        if entries.is_empty() {
+            return self.audit_size();
+        }
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -643,15 +646,20 @@ impl Store for SqliteStore {
             .collect::<Result<Vec<_>>>()?;
         let mut tree = CompactRange::from_size_and_peaks(size as u64, peaks)
             .map_err(|e| StoreError::Corrupt(format!("audit tree: {e}")))?;
-        let index = tree.size();
-        let hash = leaf_hash(data);
-        // Interior tiles are not stored for the audit tree yet, so the API serves no audit
-        // inclusion proofs; the signed checkpoints already commit to every entry.
-        let _ = tree.push(hash);
-        tx.execute(
-            "INSERT INTO audit_log (idx, data, leaf_hash) VALUES (?1, ?2, ?3)",
-            params![index as i64, data, hash.as_slice()],
-        )?;
+        let first = tree.size();
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO audit_log (idx, data, leaf_hash) VALUES (?1, ?2, ?3)",
+            )?;
+            for data in entries {
+                let index = tree.size();
+                let hash = leaf_hash(data);
+                // Interior tiles are not stored for the audit tree yet, so the API serves no
+                // audit inclusion proofs; the signed checkpoints already commit to every entry.
+                let _ = tree.push(hash);
+                insert.execute(params![index as i64, data, hash.as_slice()])?;
+            }
+        }
         let new_size = tree.size();
         let root = tree.root();
         let note = sign(new_size, &root).map_err(StoreError::Signing)?;
@@ -665,7 +673,7 @@ impl Store for SqliteStore {
             params![new_size as i64, peaks],
         )?;
         tx.commit()?;
-        Ok(index)
+        Ok(first)
     }
 
     fn audit_size(&self) -> Result<u64> {
@@ -677,14 +685,31 @@ impl Store for SqliteStore {
         Ok(size as u64)
     }
 
-    fn audit_entries(&self, from: u64, limit: u64) -> Result<Vec<AuditRow>> {
+    fn audit_entries(&self, from: u64, limit: u64, f: &AuditFilter) -> Result<Vec<AuditRow>> {
+        // The entry is stored as canonical JSON text in a BLOB: read it as text (SQLite
+        // would take a bare BLOB for its binary JSONB form).
         let mut st = self.conn.prepare_cached(
-            "SELECT idx, data, leaf_hash FROM audit_log WHERE idx >= ?1 ORDER BY idx LIMIT ?2",
+            "SELECT idx, data, leaf_hash FROM audit_log WHERE idx >= ?1
+               AND (?3 IS NULL OR json_extract(CAST(data AS TEXT), '$.principal') = ?3)
+               AND (?4 IS NULL OR json_extract(CAST(data AS TEXT), '$.agency') = ?4)
+               AND (?5 IS NULL OR json_extract(CAST(data AS TEXT), '$.action') = ?5)
+               AND (?6 IS NULL OR json_extract(CAST(data AS TEXT), '$.resource') = ?6)
+               AND (?7 IS NULL OR json_extract(CAST(data AS TEXT), '$.decision') = ?7)
+               AND (?8 IS NULL OR json_extract(CAST(data AS TEXT), '$.time') >= ?8)
+               AND (?9 IS NULL OR json_extract(CAST(data AS TEXT), '$.time') < ?9)
+             ORDER BY idx LIMIT ?2",
         )?;
         let rows = st.query_map(
             params![
                 from.min(i64::MAX as u64) as i64,
-                limit.min(i64::MAX as u64) as i64
+                limit.min(i64::MAX as u64) as i64,
+                f.principal,
+                f.agency,
+                f.action,
+                f.resource,
+                f.decision,
+                f.since,
+                f.until,
             ],
             |r| Ok((r.get::<_, i64>(0)?, bytes_at(r, 1)?, bytes_at(r, 2)?)),
         )?;
@@ -1152,5 +1177,12 @@ mod tests {
         assert_eq!(s.ledger_size().unwrap(), 1);
         assert_eq!(s.item_by_key("K").unwrap().unwrap().id, 0);
         assert_eq!(s.node().unwrap(), node());
+    }
+
+    #[test]
+    fn audit_log_contract() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = SqliteStore::create(dir.path(), &node()).unwrap();
+        crate::check_audit_log(&mut s);
     }
 }
