@@ -60,6 +60,7 @@ audit log before the answer.",
         custody,
         search,
         import_records,
+        crate::register_api::import_register,
         ledger_key,
         ledger_checkpoint,
         ledger_leaf,
@@ -106,6 +107,8 @@ audit log before the answer.",
         schema::SearchHit,
         schema::ShipmentNeighbour,
         schema::ImportReport,
+        schema::RegisterImportReport,
+        schema::RegisterProblem,
         schema::LineError,
         schema::Leaf,
         schema::InclusionProof,
@@ -469,6 +472,57 @@ fn is_jsonl(headers: &HeaderMap) -> bool {
 }
 
 /// Reads and discards up to [`DRAIN_AFTER_LIMIT`] more bytes of a body, then answers 413.
+/// Streams a request body to a new file in the data folder (removed when the returned handle
+/// is dropped), refusing more than the body limit with 413 — whether the client declared it
+/// or not — before anything is imported from it.
+pub(crate) async fn receive_upload(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+    suffix: &str,
+) -> Result<tempfile::NamedTempFile, ApiError> {
+    let limit = state.max_body_bytes();
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large(body, limit).await);
+    }
+    // The body goes to a file in the data folder, which the import reads twice (validate,
+    // then commit). The file is removed when the import is over.
+    let upload = tempfile::Builder::new()
+        .prefix(".upload-")
+        .suffix(suffix)
+        .tempfile_in(state.data_dir())
+        .map_err(|e| ApiError::internal(format!("creating the upload file: {e}")))?;
+    let file = upload
+        .reopen()
+        .map_err(|e| ApiError::internal(format!("opening the upload file: {e}")))?;
+    let mut file = tokio::fs::File::from_std(file);
+    let mut body = body;
+    let mut written = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame =
+            frame.map_err(|e| ApiError::bad_request(format!("reading the request body: {e}")))?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        written += data.len();
+        if written > limit {
+            return Err(too_large(body, limit).await);
+        }
+        file.write_all(&data)
+            .await
+            .map_err(|e| ApiError::internal(format!("writing the upload file: {e}")))?;
+    }
+    file.flush()
+        .await
+        .map_err(|e| ApiError::internal(format!("writing the upload file: {e}")))?;
+    drop(file);
+    Ok(upload)
+}
+
 async fn too_large(mut body: Body, limit: usize) -> ApiError {
     let mut drained = 0usize;
     while drained <= DRAIN_AFTER_LIMIT {
@@ -528,45 +582,7 @@ pub async fn import_records(
             "send JSON Lines as application/x-ndjson (or text/plain)",
         ));
     }
-    let limit = state.max_body_bytes();
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(too_large(body, limit).await);
-    }
-    // The body goes to a file in the data folder, which the import reads twice (validate,
-    // then commit). The file is removed when the import is over.
-    let upload = tempfile::Builder::new()
-        .prefix(".upload-")
-        .suffix(".jsonl")
-        .tempfile_in(state.data_dir())
-        .map_err(|e| ApiError::internal(format!("creating the upload file: {e}")))?;
-    let file = upload
-        .reopen()
-        .map_err(|e| ApiError::internal(format!("opening the upload file: {e}")))?;
-    let mut file = tokio::fs::File::from_std(file);
-    let mut body = body;
-    let mut written = 0usize;
-    while let Some(frame) = body.frame().await {
-        let frame =
-            frame.map_err(|e| ApiError::bad_request(format!("reading the request body: {e}")))?;
-        let Ok(data) = frame.into_data() else {
-            continue;
-        };
-        written += data.len();
-        if written > limit {
-            return Err(too_large(body, limit).await);
-        }
-        file.write_all(&data)
-            .await
-            .map_err(|e| ApiError::internal(format!("writing the upload file: {e}")))?;
-    }
-    file.flush()
-        .await
-        .map_err(|e| ApiError::internal(format!("writing the upload file: {e}")))?;
-    drop(file);
+    let upload = receive_upload(&state, &headers, body, ".jsonl").await?;
 
     let accept_valid = params.accept_valid.unwrap_or(false);
     let clock = state.clock();

@@ -14,6 +14,7 @@
 //! | `GET /api/v1/items/{key}/custody` | the chain of custody (`custody --json`) |
 //! | `GET /api/v1/search?q=…` | the search document (`search --json`), paged by `limit`/`offset` |
 //! | `POST /api/v1/records` | JSON Lines import; 200 with the report, 422 if any line is rejected |
+//! | `POST /api/v1/registers?filename=` | import a register export (CSV, TSV, spreadsheet) → report |
 //! | `GET /api/v1/ledger/key` | the verifier key (text) |
 //! | `GET /api/v1/ledger/checkpoint` | the latest signed checkpoint (text) |
 //! | `GET /api/v1/ledger/leaves/{index}` | `{"leafIdx","leafHash","data"}` |
@@ -46,6 +47,7 @@ pub mod api;
 mod audit_writer;
 pub mod auth;
 pub mod error;
+pub mod register_api;
 pub mod schema;
 pub mod session_api;
 mod worker;
@@ -351,6 +353,7 @@ pub fn router(state: AppState) -> Router {
         .route("/items/{key}/custody", get(api::custody))
         .route("/search", get(api::search))
         .route("/records", post(api::import_records))
+        .route("/registers", post(register_api::import_register))
         .route("/ledger/key", get(api::ledger_key))
         .route("/ledger/checkpoint", get(api::ledger_checkpoint))
         .route("/ledger/leaves/{index}", get(api::ledger_leaf))

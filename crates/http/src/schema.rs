@@ -132,6 +132,54 @@ pub struct ImportReport {
     pub error: Option<ErrorDetail>,
 }
 
+/// One refused or doubtful row of a register import, where it is and what to do about it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RegisterProblem {
+    /// The file's name as uploaded.
+    pub file: String,
+    /// The row as a spreadsheet numbers it (the header is row 1).
+    pub row: u64,
+    /// Column letter (`C`), when the problem is in one cell.
+    pub column: Option<String>,
+    /// The column's header.
+    pub header: Option<String>,
+    /// `file`, `conversion`, `validation`, `dependent`, `likely_duplicate` or `suspicious`.
+    pub category: String,
+    /// The interchange field, for problems found by the registry's rules.
+    pub field: String,
+    pub message: String,
+    pub suggestion: Option<String>,
+    /// The key of the item the row declares, when it has one.
+    pub key: Option<String>,
+}
+
+/// The report of a register import (`tracemark import --format csv --json`). A 422 answer
+/// carries it with an `error` member beside it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RegisterImportReport {
+    /// Records written (or that would be, with `check=true`).
+    pub accepted: u64,
+    /// Rows refused.
+    pub rejected: u64,
+    /// Records already in the store.
+    pub duplicates: u64,
+    /// Rows read.
+    pub rows: u64,
+    pub errors: Vec<RegisterProblem>,
+    pub warnings: Vec<RegisterProblem>,
+    pub warnings_total: u64,
+    /// The file as read: format, encoding, delimiter, sheet, header row, rows, and each
+    /// column with the field it was read as; `mapping_toml` is the mapping used, to review,
+    /// edit and send back as `mapping`.
+    #[schema(value_type = Vec<Object>)]
+    pub files: Vec<serde_json::Value>,
+    pub committed: bool,
+    pub ledger_size: u64,
+    /// Present on a 422 answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorDetail>,
+}
+
 /// An actor: `{name, country, kind, licence?}`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Actor {

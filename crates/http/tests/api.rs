@@ -866,13 +866,14 @@ async fn openapi_document_lists_every_route() {
         ("/api/v1/tokens", "get"),
         ("/api/v1/tokens", "post"),
         ("/api/v1/tokens/{id}", "delete"),
+        ("/api/v1/registers", "post"),
     ] {
         assert!(
             paths.get(path).and_then(|p| p.get(method)).is_some(),
             "{method} {path} missing from the OpenAPI document"
         );
     }
-    assert_eq!(paths.len(), 20, "{:?}", paths.keys().collect::<Vec<_>>());
+    assert_eq!(paths.len(), 21, "{:?}", paths.keys().collect::<Vec<_>>());
     let schemes = doc["components"]["securitySchemes"].as_object().unwrap();
     assert_eq!(schemes["session"]["in"], "cookie", "{schemes:?}");
     assert_eq!(schemes["bearer"]["scheme"], "bearer", "{schemes:?}");
@@ -2287,4 +2288,135 @@ async fn hostile_strings_in_every_string_field_are_refused_or_kept_verbatim() {
     let node = Node::open(&data).unwrap();
     let report = tracemark_registry::verify::verify(&node, None).unwrap();
     assert!(report.ok, "{:?}", report.error);
+}
+
+// ---------------------------------------------------------------------------------------
+// Register exports (CSV, spreadsheets) uploaded as they are.
+// ---------------------------------------------------------------------------------------
+
+/// A French police register as a Windows-1252, semicolon-separated CSV export.
+fn french_register(rows: &str) -> Vec<u8> {
+    let header = "N° d'enregistrement;N° de série;Marque;Modèle;Calibre;Type;Pays de fabrication;Année;Date d'acquisition;Fournisseur;Pays du fournisseur;Détenteur;Date d'affectation;Statut;Date du vol\r\n";
+    format!("{header}{rows}")
+        .chars()
+        .map(|c| u8::try_from(u32::from(c)).expect("Latin-1 text"))
+        .collect()
+}
+
+const FRENCH_ROWS: &str = "FR-0001;MAS 1234;Manufacture d'armes de Saint-Étienne;MAS 49/56;7,5 mm;Fusil;France;1957;03/04/1960;Manufacture d'armes;France;Brigade de Lyon;05/06/1961;En service;\r\n\
+FR-0002;FN-88213;FN Herstal;FAL;7.62x51mm;Fusil d'assaut;Belgique;1975;12/01/1976;Fabrique Nationale;Belgique;Commissariat de Lille;;Volé;17/08/2011\r\n";
+
+impl TestServer {
+    async fn post_register(&self, query: &str, body: Vec<u8>) -> (u16, Value) {
+        let r = self
+            .clerk
+            .post(self.url(&format!("/api/v1/registers?{query}")))
+            .header("content-type", "text/csv")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}")),
+        )
+    }
+}
+
+/// A register export is imported as uploaded: encoding and separator detected, the mapping
+/// given as text, the report naming the file as the clerk does; a second upload adds
+/// nothing; a bad row is named by row and column and nothing of the file is written; bad
+/// names and options are refused before anything is read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn register_exports_are_imported_as_uploaded_with_a_report_by_row_and_column() {
+    let s = TestServer::start().await;
+    let mapping = percent_encode("date_format = \"DMY\"\nas_of = \"2024-06\"\n");
+    let before = s.ledger_size().await;
+
+    // check=true: the report, nothing written.
+    let q = format!("filename=registre-police.csv&mapping={mapping}&check=true");
+    let (status, v) = s.post_register(&q, french_register(FRENCH_ROWS)).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["committed"], false, "{v}");
+    assert_eq!(s.ledger_size().await, before);
+
+    let q = format!("filename=registre-police.csv&mapping={mapping}");
+    let (status, v) = s.post_register(&q, french_register(FRENCH_ROWS)).await;
+    assert_eq!(status, 200, "{v}");
+    let accepted = v["accepted"].as_u64().unwrap();
+    assert!(accepted >= 4, "two items and their events: {v}");
+    assert_eq!(v["rows"], 2);
+    assert_eq!(v["rejected"], 0);
+    assert_eq!(v["committed"], true);
+    assert_eq!(v["files"][0]["file"], "registre-police.csv");
+    assert_eq!(v["files"][0]["encoding"], "windows-1252");
+    assert_eq!(v["files"][0]["delimiter"], ";");
+    assert!(v["files"][0]["mapping_toml"]
+        .as_str()
+        .unwrap()
+        .contains("DMY"));
+    assert_eq!(s.ledger_size().await, before + accepted);
+    let (status, item) = s.get_json("/api/v1/items/FR-0002").await;
+    assert_eq!(status, 200, "{item}");
+    assert_eq!(item["status"], "stolen", "{item}");
+    // Searchable at once.
+    let (status, found) = s.get_json("/api/v1/search?q=FN-88213&purpose=test").await;
+    assert_eq!(status, 200, "{found}");
+    assert!(found["total"].as_u64().unwrap() >= 1, "{found}");
+
+    // The same file again: duplicates, nothing new.
+    let (status, v) = s.post_register(&q, french_register(FRENCH_ROWS)).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["accepted"], 0, "{v}");
+    assert!(v["duplicates"].as_u64().unwrap() >= accepted, "{v}");
+    let after = s.ledger_size().await;
+    assert_eq!(after, before + accepted);
+
+    // A bad date in row 3 (column I): 422, the row and column named, nothing written —
+    // not even the good row 2.
+    let rows = "FR-0003;MAS 9999;Manufacture d'armes de Saint-Étienne;MAS 49/56;7,5 mm;Fusil;France;1957;03/04/1960;Manufacture d'armes;France;Brigade de Lyon;05/06/1961;En service;\r\n\
+FR-0004;FN-1;FN Herstal;FAL;7.62x51mm;Fusil;Belgique;1975;31/31/1976;Fabrique Nationale;Belgique;Commissariat de Lille;;En service;\r\n";
+    let (status, v) = s.post_register(&q, french_register(rows)).await;
+    assert_eq!(status, 422, "{v}");
+    assert_eq!(v["committed"], false);
+    assert_eq!(v["error"]["code"], "unprocessable", "{v}");
+    let e = &v["errors"][0];
+    assert_eq!(e["file"], "registre-police.csv", "{v}");
+    assert_eq!(e["row"], 3, "{v}");
+    assert_eq!(e["column"], "I", "{v}");
+    assert_eq!(e["header"], "Date d'acquisition", "{v}");
+    assert!(!e["message"].as_str().unwrap().is_empty());
+    assert_eq!(s.ledger_size().await, after);
+    assert_eq!(s.get_json("/api/v1/items/FR-0003").await.0, 404);
+    // With accept_valid, row 2 goes in and row 3 stays out.
+    let (status, v) = s
+        .post_register(&format!("{q}&accept_valid=true"), french_register(rows))
+        .await;
+    assert_eq!(status, 422, "{v}");
+    assert_eq!(v["committed"], true, "{v}");
+    assert_eq!(s.get_json("/api/v1/items/FR-0003").await.0, 200);
+    assert_eq!(s.get_json("/api/v1/items/FR-0004").await.0, 404);
+
+    // Refused before reading: not a register's name, a path, bad options, bad mapping.
+    let ledger = s.ledger_size().await;
+    for (query, status, word) in [
+        ("filename=records.jsonl", 415, "/api/v1/records"),
+        ("filename=..%2Fetc%2Fpasswd.csv", 400, "filename"),
+        ("filename=", 400, "filename"),
+        ("filename=r.csv&delimiter=%3B%3B", 400, "delimiter"),
+        ("filename=r.csv&date_format=QQQ", 400, "date_format"),
+        ("filename=r.csv&mapping=%5Bcolumns", 400, "mapping"),
+        ("accept_valid=true", 400, "filename"),
+    ] {
+        let (got, v) = s.post_register(query, french_register(FRENCH_ROWS)).await;
+        assert_eq!(got, status, "{query}: {v}");
+        assert!(
+            v["error"]["message"].as_str().unwrap().contains(word),
+            "{query}: {v}"
+        );
+    }
+    assert_eq!(s.ledger_size().await, ledger);
+    s.stop().await;
 }
