@@ -344,10 +344,19 @@ fn main() -> ExitCode {
                 let _ = e.print();
                 return ExitCode::SUCCESS;
             }
-            // The contract: errors are one line on stderr.
+            // The contract: errors are one line on stderr. Clap's first paragraph, joined
+            // (a missing argument is named on the lines under the first).
             let text = e.render().to_string();
-            let line = text.lines().next().unwrap_or("invalid arguments");
-            let line = line.strip_prefix("error: ").unwrap_or(line);
+            let first: Vec<&str> = text
+                .lines()
+                .take_while(|l| !l.trim().is_empty())
+                .map(str::trim)
+                .collect();
+            let line = match first.join(" ") {
+                l if l.is_empty() => "invalid arguments".to_owned(),
+                l => l,
+            };
+            let line = line.strip_prefix("error: ").unwrap_or(&line);
             eprintln!("error: {line} (see --help)");
             return ExitCode::from(2);
         }
