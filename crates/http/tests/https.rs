@@ -147,10 +147,7 @@ async fn health_answers_over_https_and_plain_http_is_refused() {
     assert!(plain.is_err(), "plain HTTP was answered: {plain:?}");
     // A client that does not trust the certificate (it trusts another one) is refused.
     let (other, _) = self_signed();
-    let stranger = trusting(&other)
-        .get(s.url("/api/v1/health"))
-        .send()
-        .await;
+    let stranger = trusting(&other).get(s.url("/api/v1/health")).send().await;
     assert!(stranger.is_err(), "an untrusted certificate was accepted");
     // And the server still answers after those failed handshakes.
     let r = s.client.get(s.url("/api/v1/health")).send().await.unwrap();
@@ -188,7 +185,10 @@ async fn the_session_cookie_is_secure_over_https_only() {
     assert_eq!(r.status(), 204);
     let cleared = r.headers()["set-cookie"].to_str().unwrap();
     assert!(cleared.contains("Max-Age=0"), "{cleared}");
-    assert!(cleared.split(';').any(|a| a.trim() == "Secure"), "{cleared}");
+    assert!(
+        cleared.split(';').any(|a| a.trim() == "Secure"),
+        "{cleared}"
+    );
     s.stop().await;
 
     // Plain HTTP (on loopback): no `Secure`, or the browser would never send it back.
@@ -305,7 +305,10 @@ fn bad_certificate_and_key_files_are_named_with_what_is_wrong() {
     );
     let (e, m) = load_error(&good.cert, &missing);
     assert!(matches!(e, TlsError::Read { .. }), "{e:?}");
-    assert!(m.contains(&shown(&missing)) && m.contains("private key"), "{m}");
+    assert!(
+        m.contains(&shown(&missing)) && m.contains("private key"),
+        "{m}"
+    );
 
     // The files swapped: no certificate in the "certificate", no key in the "key".
     let (e, m) = load_error(&good.key, &good.cert);
@@ -353,7 +356,13 @@ fn bad_certificate_and_key_files_are_named_with_what_is_wrong() {
     .unwrap();
     let (e, m) = load_error(&good.cert, &encrypted);
     assert!(
-        matches!(e, TlsError::NoPrivateKey { encrypted: true, .. }),
+        matches!(
+            e,
+            TlsError::NoPrivateKey {
+                encrypted: true,
+                ..
+            }
+        ),
         "{e:?}"
     );
     assert!(m.contains("encrypted"), "{m}");
@@ -380,7 +389,10 @@ async fn the_server_refuses_to_start_on_a_bad_certificate_before_opening_the_sto
         cert: good.key.clone(),
         key: good.key.clone(),
     });
-    let e = Server::bind(config).await.err().expect("the server started");
+    let e = Server::bind(config)
+        .await
+        .err()
+        .expect("the server started");
     let m = format!("{e:#}");
     assert!(
         m.contains(&good.key.display().to_string()) && m.contains("no certificate"),

@@ -191,7 +191,10 @@ on_both_stores!(serve_demo_answers_the_api);
 fn certificate(s: &Store, name: &str) -> (String, String) {
     let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
     let cert = s.file(&format!("{name}-cert.pem"), &made.cert.pem());
-    let key = s.file(&format!("{name}-key.pem"), &made.signing_key.serialize_pem());
+    let key = s.file(
+        &format!("{name}-key.pem"),
+        &made.signing_key.serialize_pem(),
+    );
     (cert.display().to_string(), key.display().to_string())
 }
 
@@ -200,10 +203,7 @@ fn certificate(s: &Store, name: &str) -> (String, String) {
 fn serve_process(
     s: &Store,
     args: &[&str],
-) -> (
-    std::process::Child,
-    std::sync::mpsc::Receiver<String>,
-) {
+) -> (std::process::Child, std::sync::mpsc::Receiver<String>) {
     let mut child = s
         .cmd()
         .arg("serve")
@@ -245,7 +245,14 @@ fn serve_with_a_certificate_speaks_https_only() {
     let (cert, key) = certificate(&s, "server");
     let (mut child, rx) = serve_process(
         &s,
-        &["--addr", "127.0.0.1:0", "--tls-cert", &cert, "--tls-key", &key],
+        &[
+            "--addr",
+            "127.0.0.1:0",
+            "--tls-cert",
+            &cert,
+            "--tls-key",
+            &key,
+        ],
     );
     let line = wait_for_line(&rx, |l| l.starts_with("serving "));
     let addr = line
@@ -299,11 +306,20 @@ fn serve_refuses_bad_tls_files_with_a_usage_error() {
     assert!(err.contains("--tls-cert"), "{err}");
     // Each mistake names its file.
     let err = serve(&["--tls-cert", &missing, "--tls-key", &key]);
-    assert!(err.contains(&missing) && err.contains("cannot read"), "{err}");
+    assert!(
+        err.contains(&missing) && err.contains("cannot read"),
+        "{err}"
+    );
     let err = serve(&["--tls-cert", &key, "--tls-key", &key]);
-    assert!(err.contains(&key) && err.contains("no certificate"), "{err}");
+    assert!(
+        err.contains(&key) && err.contains("no certificate"),
+        "{err}"
+    );
     let err = serve(&["--tls-cert", &cert, "--tls-key", &cert]);
-    assert!(err.contains(&cert) && err.contains("no private key"), "{err}");
+    assert!(
+        err.contains(&cert) && err.contains("no private key"),
+        "{err}"
+    );
     let err = serve(&["--tls-cert", &cert, "--tls-key", &other_key]);
     assert!(
         err.contains(&other_key) && err.contains("does not match"),
