@@ -232,26 +232,48 @@ async fn graceful_shutdown_over_https_finishes_the_request_in_flight() {
     let addr = s.addr;
     let mut conn = tls_connect(addr, &s.cert_pem).await;
     let body = serde_json::json!({"username": "alice", "password": PASSWORD}).to_string();
-    let (first, rest) = body.split_at(10);
+    // `Expect: 100-continue`: the server says `100 Continue` when the handler starts reading
+    // the body, so once it has, the request is in flight for certain.
     let head = format!(
-        "POST /api/v1/session HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        "POST /api/v1/session HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nExpect: 100-continue\r\n\r\n",
         body.len()
     );
     conn.write_all(head.as_bytes()).await.unwrap();
+    conn.flush().await.unwrap();
+    let mut interim = Vec::new();
+    while !interim.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        let n = tokio::time::timeout(std::time::Duration::from_secs(10), conn.read(&mut byte))
+            .await
+            .expect("no 100 Continue")
+            .unwrap();
+        assert_eq!(n, 1, "closed early: {}", String::from_utf8_lossy(&interim));
+        interim.push(byte[0]);
+    }
+    let interim = String::from_utf8_lossy(&interim);
+    assert!(interim.starts_with("HTTP/1.1 100"), "{interim}");
+    let (first, rest) = body.split_at(10);
     conn.write_all(first.as_bytes()).await.unwrap();
     conn.flush().await.unwrap();
-    // Let the server read the head: the request is then in flight.
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     s.shutdown.send(()).unwrap();
+    // A new connection is soon no longer accepted (the listener is closed)...
+    let mut refused = false;
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(addr).await.is_err() {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(
+        refused,
+        "still accepting connections after the shutdown began"
+    );
+    // ...but the server waits for the request in flight.
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert!(
         !s.handle.is_finished(),
         "the server stopped with a request in flight"
-    );
-    // A new connection is no longer accepted.
-    assert!(
-        tokio::net::TcpStream::connect(addr).await.is_err(),
-        "still accepting connections after the shutdown began"
     );
     conn.write_all(rest.as_bytes()).await.unwrap();
     conn.flush().await.unwrap();
