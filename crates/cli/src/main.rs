@@ -107,10 +107,17 @@ enum Command {
     /// Apply the store's schema migrations and report its version (PostgreSQL: may run
     /// before `init`, e.g. by the database owner's role).
     Migrate,
-    /// Serve the HTTP API (sign-in, policies and audit; no HTTPS yet: keep it on loopback).
+    /// Serve the HTTP API (sign-in, policies and audit): HTTPS with --tls-cert and --tls-key,
+    /// else plain HTTP (meant for loopback or behind a TLS-ending proxy).
     Serve {
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: std::net::SocketAddr,
+        /// Serve HTTPS with this certificate chain (PEM, the server's certificate first).
+        #[arg(long, value_name = "PEM", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1; not encrypted).
+        #[arg(long, value_name = "PEM", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
         /// Load a generated demonstration register first (only into an empty store).
         #[arg(long)]
         demo: bool,
@@ -337,10 +344,19 @@ fn main() -> ExitCode {
                 let _ = e.print();
                 return ExitCode::SUCCESS;
             }
-            // The contract: errors are one line on stderr.
+            // The contract: errors are one line on stderr. Clap's first paragraph, joined
+            // (a missing argument is named on the lines under the first).
             let text = e.render().to_string();
-            let line = text.lines().next().unwrap_or("invalid arguments");
-            let line = line.strip_prefix("error: ").unwrap_or(line);
+            let first: Vec<&str> = text
+                .lines()
+                .take_while(|l| !l.trim().is_empty())
+                .map(str::trim)
+                .collect();
+            let line = match first.join(" ") {
+                l if l.is_empty() => "invalid arguments".to_owned(),
+                l => l,
+            };
+            let line = line.strip_prefix("error: ").unwrap_or(&line);
             eprintln!("error: {line} (see --help)");
             return ExitCode::from(2);
         }
@@ -482,9 +498,20 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         }
         Command::Serve {
             addr,
+            tls_cert,
+            tls_key,
             demo,
             policies,
-        } => serve(&cli, *addr, *demo, policies)?,
+        } => {
+            let tls = match (tls_cert, tls_key) {
+                (Some(cert), Some(key)) => Some(tracemark_http::TlsFiles {
+                    cert: cert.clone(),
+                    key: key.clone(),
+                }),
+                _ => None,
+            };
+            serve(&cli, *addr, tls, *demo, policies)?
+        }
         Command::DemoData(args) => demo::run(&cli, args)?,
         Command::Migrate => migrate(&cli)?,
         Command::Generate { items, seed, state } => {
@@ -822,10 +849,15 @@ fn migrate(cli: &Cli) -> Result<(), Failure> {
 fn serve(
     cli: &Cli,
     addr: std::net::SocketAddr,
+    tls: Option<tracemark_http::TlsFiles>,
     demo: bool,
     policies: &[PathBuf],
 ) -> Result<(), Failure> {
     let at = location(cli)?;
+    // A bad certificate or key is told before anything else is done (a demo loaded).
+    if let Some(files) = &tls {
+        files.load().map_err(|e| Failure::Usage(e.to_string()))?;
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("TRACEMARK_LOG")
@@ -857,6 +889,7 @@ fn serve(
     let mut config = tracemark_http::ServerConfig::new(cli.data.clone());
     config.database = cli.database.clone();
     config.addr = addr;
+    config.tls = tls;
     for p in policies {
         let text = std::fs::read_to_string(p)
             .map_err(|e| Failure::Usage(format!("reading {}: {e}", p.display())))?;
@@ -871,7 +904,10 @@ fn serve(
             .await
             .map_err(|e| Failure::Usage(format!("{e:#}")))?;
         let bound = server.local_addr().map_err(Failure::Internal)?;
-        eprintln!("serving http://{bound}/api/v1/ (OpenAPI: /api/v1/openapi.json); Ctrl-C stops");
+        let scheme = server.scheme();
+        eprintln!(
+            "serving {scheme}://{bound}/api/v1/ (OpenAPI: /api/v1/openapi.json); Ctrl-C stops"
+        );
         server.run(shutdown).await.map_err(Failure::Internal)
     })?;
     Ok(())

@@ -4,8 +4,13 @@
 //! **Access control** (see [`auth`]): every route but health, this document and sign-in needs
 //! a session cookie (`POST /api/v1/session`) or a service account's bearer token; the Cedar
 //! policy set `policies/tracemark.cedar` decides what each role may do; reads, searches,
-//! imports, sign-ins and every denial go to the audit log before the answer. There is no
-//! HTTPS yet, so the server still binds to loopback (`127.0.0.1:8080`) by default.
+//! imports, sign-ins and every denial go to the audit log before the answer.
+//!
+//! **HTTPS** (see [`tls`]): given a certificate chain and its private key
+//! ([`ServerConfig::tls`], `serve --tls-cert/--tls-key`), the server speaks only HTTPS (rustls,
+//! TLS 1.2 and 1.3) and the session cookie carries `Secure`. Without them it speaks plain
+//! HTTP, meant for loopback (the default address, `127.0.0.1:8080`) or behind a TLS-ending
+//! proxy; on any other address it warns at start that credentials travel unencrypted.
 //!
 //! | route | answer |
 //! | --- | --- |
@@ -50,6 +55,7 @@ pub mod error;
 pub mod register_api;
 pub mod schema;
 pub mod session_api;
+pub mod tls;
 mod worker;
 
 use audit_writer::AuditWriter;
@@ -73,8 +79,9 @@ use worker::Worker;
 
 pub use api::ApiDoc;
 pub use error::ApiError;
+pub use tls::{TlsError, TlsFiles};
 
-/// The default listening address: loopback only (there is no HTTPS yet).
+/// The default listening address: loopback only (plain HTTP is meant for loopback).
 pub const DEFAULT_ADDR: SocketAddr = SocketAddr::V4(std::net::SocketAddrV4::new(
     std::net::Ipv4Addr::LOCALHOST,
     8080,
@@ -98,6 +105,8 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// Sessions and extra policies.
     pub auth: AuthConfig,
+    /// Serve HTTPS with this certificate and key (PEM files) instead of plain HTTP.
+    pub tls: Option<TlsFiles>,
 }
 
 impl Default for ServerConfig {
@@ -116,6 +125,7 @@ impl ServerConfig {
             database: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             auth: AuthConfig::default(),
+            tls: None,
         }
     }
 }
@@ -128,6 +138,8 @@ pub use tracemark_registry::SystemClock;
 pub struct AppState {
     inner: Arc<Inner>,
     max_body_bytes: usize,
+    /// Session cookies carry `Secure` (the server speaks HTTPS).
+    secure_cookies: bool,
 }
 
 struct Inner {
@@ -224,6 +236,7 @@ impl AppState {
                 openapi_json,
             }),
             max_body_bytes,
+            secure_cookies: false,
         })
     }
 
@@ -277,6 +290,11 @@ impl AppState {
 
     pub(crate) fn max_body_bytes(&self) -> usize {
         self.max_body_bytes
+    }
+
+    /// Whether session cookies carry `Secure` (set when the server speaks HTTPS).
+    pub(crate) fn secure_cookies(&self) -> bool {
+        self.secure_cookies
     }
 
     pub(crate) fn openapi_json(&self) -> Bytes {
@@ -417,10 +435,13 @@ pub fn router(state: AppState) -> Router {
 pub struct Server {
     listener: tokio::net::TcpListener,
     state: AppState,
+    /// HTTPS with this configuration; plain HTTP when `None`.
+    tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 impl Server {
-    /// Opens the store and binds the address (`127.0.0.1:0` picks a free port).
+    /// Checks the TLS certificate and key when there are any, opens the store and binds the
+    /// address (`127.0.0.1:0` picks a free port).
     pub async fn bind(config: ServerConfig) -> anyhow::Result<Server> {
         let at = Location {
             dir: config.data_dir.clone(),
@@ -428,19 +449,58 @@ impl Server {
         };
         let max = config.max_body_bytes;
         let auth = config.auth.clone();
-        let state = tokio::task::spawn_blocking(move || {
-            AppState::open_at(&at, Arc::new(SystemClock), max, auth)
+        let tls_files = config.tls.clone();
+        let (state, tls) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+            // The certificate first: a mistake there is told before the store is opened.
+            let tls = tls_files.as_ref().map(TlsFiles::load).transpose()?;
+            let state = AppState::open_at(&at, Arc::new(SystemClock), max, auth)?;
+            Ok((state, tls))
         })
         .await??;
-        Server::bind_with_state(config.addr, state).await
+        let server = Server::bind_with_state(config.addr, state).await?;
+        Ok(match tls {
+            Some(tls) => server.with_tls(tls),
+            None => server,
+        })
     }
 
-    /// Binds the address for an already opened state.
+    /// Binds the address for an already opened state (plain HTTP until [`Server::with_tls`]).
     pub async fn bind_with_state(addr: SocketAddr, state: AppState) -> anyhow::Result<Server> {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|e| anyhow::anyhow!("binding {addr}: {e}"))?;
-        Ok(Server { listener, state })
+        Ok(Server {
+            listener,
+            state,
+            tls: None,
+        })
+    }
+
+    /// Serve HTTPS with this configuration (see [`TlsFiles::load`]) instead of plain HTTP;
+    /// session cookies then carry `Secure`.
+    pub fn with_tls(self, tls: Arc<rustls::ServerConfig>) -> Server {
+        Server {
+            tls: Some(tls),
+            state: AppState {
+                secure_cookies: true,
+                ..self.state
+            },
+            ..self
+        }
+    }
+
+    /// Whether the server speaks HTTPS.
+    pub fn is_tls(&self) -> bool {
+        self.tls.is_some()
+    }
+
+    /// `https` or `http`.
+    pub fn scheme(&self) -> &'static str {
+        if self.is_tls() {
+            "https"
+        } else {
+            "http"
+        }
     }
 
     /// The address actually bound.
@@ -449,22 +509,68 @@ impl Server {
     }
 
     /// Serves until `shutdown` completes, then stops accepting connections and waits for
-    /// the requests in flight (an import in progress finishes) before returning.
+    /// the requests in flight (an import in progress finishes) before returning. The same
+    /// with HTTPS; a connection still in its TLS handshake at that moment is dropped.
     pub async fn run(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let addr = self.local_addr()?;
-        tracing::info!(%addr, "serving the API");
+        let scheme = self.scheme();
+        tracing::info!(%addr, scheme, "serving the API");
+        if self.tls.is_none() && !addr.ip().is_loopback() {
+            tracing::warn!(
+                %addr,
+                "serving plain HTTP on a non-loopback address: passwords, TOTP codes, session \
+                 cookies and bearer tokens travel unencrypted (give --tls-cert and --tls-key, \
+                 or put a TLS-ending proxy in front)"
+            );
+        }
         let follower = tokio::spawn(self.state.clone().follow());
-        let served = axum::serve(self.listener, router(self.state))
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let app = router(self.state);
+        let served = match self.tls {
+            None => axum::serve(self.listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+                .map_err(anyhow::Error::from),
+            Some(tls) => serve_tls(self.listener, tls, app, shutdown).await,
+        };
         follower.abort();
         served?;
         tracing::info!("server stopped");
         Ok(())
     }
+}
+
+/// HTTPS on a bound listener until `shutdown`, then a graceful stop: no new connections,
+/// the requests in flight are answered, and the connections close.
+async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    tls: Arc<rustls::ServerConfig>,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let handle = axum_server::Handle::<SocketAddr>::new();
+    let stopper = handle.clone();
+    let stop = tokio::spawn(async move {
+        shutdown.await;
+        // No deadline, as with plain HTTP: an import in progress finishes.
+        stopper.graceful_shutdown(None);
+    });
+    let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(
+        axum_server::tls_rustls::RustlsConfig::from_config(tls),
+    );
+    let served = axum_server::Server::<SocketAddr>::from_listener(listener)
+        .acceptor(acceptor)
+        .handle(handle)
+        .accept_error_handler(|peer: Option<&SocketAddr>, e: &std::io::Error| {
+            // A failed handshake (plain HTTP on this port, an untrusting client, a scan).
+            tracing::debug!(peer = ?peer, error = %e, "TLS connection refused");
+        })
+        .serve(app.into_make_service())
+        .await;
+    stop.abort();
+    Ok(served?)
 }
 
 /// Opens the store in `config.data_dir`, listens on `config.addr` and serves the API until

@@ -3,8 +3,8 @@
 //!
 //! Sign-in answers with a session cookie: `HttpOnly` (no script reads it), `SameSite=Strict`
 //! (no cross-site request carries it), `Path=/api/`, a fresh random id at every sign-in
-//! (the id a client came with is ended: no session fixation). The `Secure` attribute is added
-//! when the server speaks HTTPS, which is not built yet (the server stays on loopback).
+//! (the id a client came with is ended: no session fixation), and `Secure` (sent back over
+//! HTTPS only) when the server speaks HTTPS.
 
 use crate::auth::{self, Caller, SESSION_COOKIE};
 use crate::error::ApiError;
@@ -117,8 +117,9 @@ pub async fn sign_in(
     let body = info(&principal, Some(state.sessions().idle_seconds()));
     let id = state.sessions().create(principal, now);
     let cookie = format!(
-        "{SESSION_COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/api/; Max-Age={}",
-        state.sessions().idle_seconds()
+        "{SESSION_COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/api/; Max-Age={}{}",
+        state.sessions().idle_seconds(),
+        secure(&state)
     );
     let mut res = Json(body).into_response();
     res.headers_mut().insert(
@@ -128,6 +129,16 @@ pub async fn sign_in(
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(res)
+}
+
+/// The cookie attribute `; Secure` when the server speaks HTTPS (a browser then sends the
+/// cookie back over HTTPS only), else nothing.
+fn secure(state: &AppState) -> &'static str {
+    if state.secure_cookies() {
+        "; Secure"
+    } else {
+        ""
+    }
 }
 
 /// Who is signed in.
@@ -168,7 +179,8 @@ pub async fn sign_out(
     }
     let mut res = StatusCode::NO_CONTENT.into_response();
     if let Ok(v) = HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/api/; Max-Age=0"
+        "{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/api/; Max-Age=0{}",
+        secure(&state)
     )) {
         res.headers_mut().insert(header::SET_COOKIE, v);
     }

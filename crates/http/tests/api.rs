@@ -170,6 +170,9 @@ impl TestServer {
     }
 
     async fn start_with_limit(max_body_bytes: usize) -> TestServer {
+        // reqwest is built with rustls but without a crypto provider of its own (see
+        // Cargo.toml; https.rs speaks HTTPS): every client needs the process default first.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         drop(Node::init(&data, "KE", None, &clock()).unwrap());

@@ -185,3 +185,157 @@ fn serve_demo_answers_the_api(b: Backend) {
 }
 
 on_both_stores!(serve_demo_answers_the_api);
+
+/// A self-signed certificate for 127.0.0.1 and its key, written into the store's folder:
+/// (certificate file, key file).
+fn certificate(s: &Store, name: &str) -> (String, String) {
+    let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
+    let cert = s.file(&format!("{name}-cert.pem"), &made.cert.pem());
+    let key = s.file(
+        &format!("{name}-key.pem"),
+        &made.signing_key.serialize_pem(),
+    );
+    (cert.display().to_string(), key.display().to_string())
+}
+
+/// Starts `tracemark serve <args>` with `TRACEMARK_LOG=warn`; its stderr lines arrive on the
+/// channel (read on a thread, so a test waits for them with a deadline).
+fn serve_process(
+    s: &Store,
+    args: &[&str],
+) -> (std::process::Child, std::sync::mpsc::Receiver<String>) {
+    let mut child = s
+        .cmd()
+        .arg("serve")
+        .args(args)
+        .env("TRACEMARK_LOG", "warn")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    (child, rx)
+}
+
+/// The first stderr line that satisfies `want`, within 60 seconds.
+fn wait_for_line(rx: &std::sync::mpsc::Receiver<String>, want: impl Fn(&str) -> bool) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut seen = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) if want(&line) => return line,
+            Ok(line) => seen.push(line),
+            Err(e) => panic!("no such line ({e}); stderr so far: {seen:?}"),
+        }
+    }
+}
+
+#[test]
+fn serve_with_a_certificate_speaks_https_only() {
+    let s = Store::new("KE");
+    let (cert, key) = certificate(&s, "server");
+    let (mut child, rx) = serve_process(
+        &s,
+        &[
+            "--addr",
+            "127.0.0.1:0",
+            "--tls-cert",
+            &cert,
+            "--tls-key",
+            &key,
+        ],
+    );
+    let line = wait_for_line(&rx, |l| l.starts_with("serving "));
+    let addr = line
+        .strip_prefix("serving https://")
+        .unwrap_or_else(|| panic!("not served over HTTPS: {line}"))
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    // Loopback: no warning about unencrypted credentials (and none needed with TLS anyway).
+    // Plain HTTP on the port gets no HTTP answer.
+    let mut conn = std::net::TcpStream::connect(&addr).unwrap();
+    conn.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        conn,
+        "GET /api/v1/health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = Vec::new();
+    let _ = conn.read_to_end(&mut answer);
+    assert!(
+        !answer.starts_with(b"HTTP/"),
+        "plain HTTP was answered: {}",
+        String::from_utf8_lossy(&answer)
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn serve_refuses_bad_tls_files_with_a_usage_error() {
+    let s = Store::new("KE");
+    let (cert, key) = certificate(&s, "server");
+    let (_, other_key) = certificate(&s, "other");
+    let missing = s.dir.path().join("missing.pem").display().to_string();
+    let serve = |extra: &[&str]| {
+        let mut args = vec!["serve", "--addr", "127.0.0.1:0"];
+        args.extend_from_slice(extra);
+        let out = s.run(&args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+        err
+    };
+    // Both or neither.
+    let err = serve(&["--tls-cert", &cert]);
+    assert!(err.contains("--tls-key"), "{err}");
+    let err = serve(&["--tls-key", &key]);
+    assert!(err.contains("--tls-cert"), "{err}");
+    // Each mistake names its file.
+    let err = serve(&["--tls-cert", &missing, "--tls-key", &key]);
+    assert!(
+        err.contains(&missing) && err.contains("cannot read"),
+        "{err}"
+    );
+    let err = serve(&["--tls-cert", &key, "--tls-key", &key]);
+    assert!(
+        err.contains(&key) && err.contains("no certificate"),
+        "{err}"
+    );
+    let err = serve(&["--tls-cert", &cert, "--tls-key", &cert]);
+    assert!(
+        err.contains(&cert) && err.contains("no private key"),
+        "{err}"
+    );
+    let err = serve(&["--tls-cert", &cert, "--tls-key", &other_key]);
+    assert!(
+        err.contains(&other_key) && err.contains("does not match"),
+        "{err}"
+    );
+}
+
+#[test]
+fn plain_http_off_loopback_warns_that_credentials_travel_unencrypted() {
+    let s = Store::new("KE");
+    // Listens on every address for a moment; nothing is sent to it.
+    let (mut child, rx) = serve_process(&s, &["--addr", "0.0.0.0:0"]);
+    let line = wait_for_line(&rx, |l| l.starts_with("serving "));
+    assert!(line.starts_with("serving http://"), "{line}");
+    let warning = wait_for_line(&rx, |l| l.contains("WARN"));
+    assert!(warning.contains("unencrypted"), "{warning}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
