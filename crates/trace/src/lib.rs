@@ -1,0 +1,5 @@
+//! International tracing under the ITI (section V), as a pure core.
+
+pub mod request;
+pub mod text;
+pub mod wire;
