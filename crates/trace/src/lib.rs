@@ -1,5 +1,7 @@
 //! International tracing under the ITI (section V), as a pure core.
 
+pub mod completeness;
 pub mod request;
+pub mod routing;
 pub mod text;
 pub mod wire;
