@@ -1,6 +1,7 @@
 //! International tracing under the ITI (section V), as a pure core.
 
 pub mod completeness;
+pub mod deadlines;
 pub mod lifecycle;
 pub mod request;
 pub mod routing;
