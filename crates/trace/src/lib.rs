@@ -2,6 +2,7 @@
 
 pub mod completeness;
 pub mod deadlines;
+pub mod figures;
 pub mod lifecycle;
 pub mod request;
 pub mod routing;
