@@ -552,3 +552,159 @@ mod tests {
         assert!(r.overdue.is_empty());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    //! The overdue list and reminders against a naive computation straight from the events.
+
+    use super::*;
+    use crate::lifecycle::arbitrary::{events, valid_prefix};
+    use crate::lifecycle::fixtures::t0;
+    use crate::lifecycle::{replay, TraceEvent};
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    type Row = (String, String, Obligation, OffsetDateTime, Duration);
+    type Remind = (String, String, Obligation, ReminderLevel, OffsetDateTime);
+
+    /// Reads the events one by one: who has acknowledged, who owes an answer since when.
+    fn naive(
+        policy: &DeadlinePolicy,
+        events: &[TraceEvent],
+        now: OffsetDateTime,
+    ) -> (Vec<Row>, Vec<Remind>) {
+        let mut sent: Option<(OffsetDateTime, bool, String)> = None;
+        let mut closed = false;
+        // state → (acknowledged, answer owed since)
+        let mut owed: BTreeMap<String, (bool, Option<OffsetDateTime>)> = BTreeMap::new();
+        for e in events {
+            match e {
+                TraceEvent::Sent { at, dispatch } => {
+                    sent = Some((
+                        *at,
+                        dispatch.priority().is_urgent(),
+                        dispatch.id().to_string(),
+                    ));
+                    for s in dispatch.recipients().states() {
+                        owed.insert(s.to_string(), (false, Some(*at)));
+                    }
+                }
+                TraceEvent::Acknowledged { by, .. } => {
+                    owed.get_mut(by.as_str()).unwrap().0 = true;
+                }
+                TraceEvent::Answered { by, .. } => {
+                    *owed.get_mut(by.as_str()).unwrap() = (true, None);
+                }
+                TraceEvent::FollowUp { at, to, .. } => {
+                    owed.get_mut(to.as_str()).unwrap().1 = Some(*at);
+                }
+                TraceEvent::Closed { .. } => closed = true,
+                _ => {}
+            }
+        }
+        let (mut rows, mut reminders) = (Vec::new(), Vec::new());
+        let Some((sent_at, urgent, id)) = sent else {
+            return (rows, reminders);
+        };
+        if closed {
+            return (rows, reminders);
+        }
+        let d = if urgent {
+            &policy.urgent
+        } else {
+            &policy.routine
+        };
+        for (state, (acked, answer_since)) in &owed {
+            let mut obligations = Vec::new();
+            if !acked {
+                obligations.push((
+                    Obligation::Acknowledgement,
+                    sent_at,
+                    d.acknowledge_within().get(),
+                ));
+            }
+            if let Some(since) = answer_since {
+                obligations.push((Obligation::Answer, *since, d.answer_within().get()));
+            }
+            for (ob, since, hours) in obligations {
+                let window = i64::from(hours) * 3600;
+                let due = since + Duration::seconds(window);
+                if now > due {
+                    rows.push((id.clone(), state.clone(), ob, due, now - due));
+                    reminders.push((id.clone(), state.clone(), ob, ReminderLevel::Overdue, due));
+                    continue;
+                }
+                let mut last = None;
+                for &p in policy.reminders_at_percent.percents() {
+                    let at = since + Duration::seconds(window * i64::from(p) / 100);
+                    if at <= now {
+                        last = Some((ReminderLevel::Percent(p), at));
+                    }
+                }
+                if let Some((level, at)) = last {
+                    reminders.push((id.clone(), state.clone(), ob, level, at));
+                }
+            }
+        }
+        (rows, reminders)
+    }
+
+    fn policy() -> impl Strategy<Value = DeadlinePolicy> {
+        let deadlines = (1u32..500, 0u32..2000).prop_map(|(ack, extra)| {
+            Deadlines::new(Hours::new(ack).unwrap(), Hours::new(ack + extra).unwrap()).unwrap()
+        });
+        (
+            deadlines.clone(),
+            deadlines,
+            prop::collection::btree_set(1u8..=99, 0..4),
+        )
+            .prop_map(|(urgent, routine, pcts)| DeadlinePolicy {
+                urgent,
+                routine,
+                reminders_at_percent: Thresholds::new(pcts.into_iter().collect()).unwrap(),
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(500))]
+
+        #[test]
+        fn review_agrees_with_a_naive_reading_of_the_events(
+            policy in policy(),
+            traces in prop::collection::vec(events(12), 1..4),
+            now_hours in 0i64..3000,
+        ) {
+            let now = t0() + Duration::hours(now_hours);
+            let ledgers: Vec<Vec<TraceEvent>> =
+                traces.iter().map(|t| valid_prefix(t)).filter(|t| !t.is_empty()).collect();
+            let states: Vec<TraceState> = ledgers.iter().map(|l| replay(l).unwrap()).collect();
+            let got = review(&policy, states.iter(), now);
+
+            let (mut rows, mut reminders) = (Vec::new(), Vec::new());
+            for l in &ledgers {
+                let (r, m) = naive(&policy, l, now);
+                rows.extend(r);
+                reminders.extend(m);
+            }
+            let mut got_rows: Vec<Row> = got
+                .overdue
+                .iter()
+                .map(|o| (o.trace.to_string(), o.counterpart.to_string(), o.obligation, o.due_at, o.by))
+                .collect();
+            let mut got_reminders: Vec<Remind> = got
+                .reminders
+                .iter()
+                .map(|r| (r.trace.to_string(), r.counterpart.to_string(), r.obligation, r.level, r.at))
+                .collect();
+            // The review's own order: most overdue, then earliest reminder, first.
+            prop_assert!(got.overdue.windows(2).all(|w| w[0].due_at <= w[1].due_at));
+            prop_assert!(got.reminders.windows(2).all(|w| w[0].at <= w[1].at));
+            rows.sort();
+            reminders.sort();
+            got_rows.sort();
+            got_reminders.sort();
+            prop_assert_eq!(got_rows, rows);
+            prop_assert_eq!(got_reminders, reminders);
+        }
+    }
+}

@@ -990,6 +990,333 @@ pub(crate) mod fixtures {
 }
 
 #[cfg(test)]
+pub(crate) mod arbitrary {
+    //! Random event sequences for the property tests, and the brute-force oracle they are
+    //! checked against.
+    //!
+    //! The oracle is a transition table written out by hand over plain strings, independent
+    //! of the implementation's types. The generator walks it: at each step it usually picks
+    //! one of the moves the table allows (so long, deep traces are common), and sometimes any
+    //! move at all, or a step back in time (so refusals are exercised everywhere).
+
+    use super::fixtures::*;
+    use super::*;
+    use crate::completeness::clear_for_sending;
+    use crate::request::fixtures::edited;
+    use crate::routing::ConfirmedRecipients;
+    use proptest::prelude::*;
+    use serde_json::json;
+    use std::collections::BTreeMap;
+    use time::Duration as D;
+
+    pub const STATES: [&str; 3] = ["CN", "ET", "UG"];
+
+    /// Per-exchange steps: (phase before, step, phase after). Anything not listed is refused.
+    const EXCHANGE_TABLE: &[(&str, &str, &str)] = &[
+        ("sent", "delivered", "delivered"),
+        ("sent", "acknowledged", "acknowledged"),
+        ("delivered", "acknowledged", "acknowledged"),
+        ("sent", "answered", "answered"),
+        ("delivered", "answered", "answered"),
+        ("acknowledged", "answered", "answered"),
+        ("follow_up", "answered", "answered"),
+        ("answered", "answered", "answered"),
+        ("answered", "follow_up", "follow_up"),
+    ];
+
+    /// Trace-level steps: (state before, step, state after).
+    const TRACE_TABLE: &[(&str, &str, &str)] = &[
+        ("none", "drafted", "draft"),
+        ("none", "sent", "open"),
+        ("draft", "amended", "draft"),
+        ("draft", "sent", "open"),
+        ("open", "closed", "closed"),
+    ];
+
+    fn look(table: &[(&str, &str, &'static str)], from: &str, step: &str) -> Option<&'static str> {
+        table
+            .iter()
+            .find(|(f, s, _)| *f == from && *s == step)
+            .map(|(_, _, to)| *to)
+    }
+
+    fn step_name(e: &TraceEvent) -> &'static str {
+        match e {
+            TraceEvent::Drafted { .. } => "drafted",
+            TraceEvent::Amended { .. } => "amended",
+            TraceEvent::Sent { .. } => "sent",
+            TraceEvent::Delivered { .. } => "delivered",
+            TraceEvent::Acknowledged { .. } => "acknowledged",
+            TraceEvent::Answered { .. } => "answered",
+            TraceEvent::FollowUp { .. } => "follow_up",
+            TraceEvent::Closed { .. } => "closed",
+        }
+    }
+
+    /// The brute-force model of a trace.
+    #[derive(Clone, Debug)]
+    pub struct Oracle {
+        pub level: &'static str,
+        pub id: String,
+        pub last: Option<OffsetDateTime>,
+        /// state → (phase, has answered)
+        pub exchanges: BTreeMap<String, (&'static str, bool)>,
+    }
+
+    impl Default for Oracle {
+        fn default() -> Self {
+            Oracle {
+                level: "none",
+                id: String::new(),
+                last: None,
+                exchanges: BTreeMap::new(),
+            }
+        }
+    }
+
+    impl Oracle {
+        /// Applies one event; false (and no change) if the rules refuse it.
+        pub fn apply(&mut self, e: &TraceEvent) -> bool {
+            if self.last.is_some_and(|last| e.at() < last) {
+                return false;
+            }
+            let step = step_name(e);
+            if let Some(cp) = e.counterpart() {
+                if self.level != "open" {
+                    return false;
+                }
+                let Some(ex) = self.exchanges.get_mut(cp.as_str()) else {
+                    return false;
+                };
+                let Some(to) = look(EXCHANGE_TABLE, ex.0, step) else {
+                    return false;
+                };
+                ex.0 = to;
+                ex.1 |= step == "answered";
+            } else {
+                let Some(to) = look(TRACE_TABLE, self.level, step) else {
+                    return false;
+                };
+                match e {
+                    TraceEvent::Drafted { request, .. } => self.id = request.id.to_string(),
+                    TraceEvent::Amended { request, .. } if request.id.as_str() != self.id => {
+                        return false;
+                    }
+                    TraceEvent::Sent { dispatch, .. } => {
+                        if self.level == "draft" && dispatch.id().as_str() != self.id {
+                            return false;
+                        }
+                        self.id = dispatch.id().to_string();
+                        for s in dispatch.recipients().states() {
+                            self.exchanges.insert(s.to_string(), ("sent", false));
+                        }
+                    }
+                    TraceEvent::Closed { feedback, .. } => {
+                        let rated: Vec<String> =
+                            feedback.iter().map(|f| f.state.to_string()).collect();
+                        let mut sorted = rated.clone();
+                        sorted.sort();
+                        sorted.dedup();
+                        if sorted.len() != rated.len() || sorted != self.answered() {
+                            return false;
+                        }
+                    }
+                    _ => {}
+                }
+                self.level = to;
+            }
+            self.last = Some(e.at());
+            true
+        }
+
+        fn answered(&self) -> Vec<String> {
+            self.exchanges
+                .iter()
+                .filter(|(_, (_, a))| *a)
+                .map(|(s, _)| s.clone())
+                .collect()
+        }
+
+        /// The state's name: an open trace is named after its least advanced exchange.
+        pub fn name(&self) -> &'static str {
+            match self.level {
+                "open" => ["sent", "delivered", "acknowledged", "follow_up", "answered"]
+                    .into_iter()
+                    .find(|p| self.exchanges.values().any(|(q, _)| q == p))
+                    .unwrap_or("sent"),
+                other => other,
+            }
+        }
+    }
+
+    /// What kind of event to make, before its time is known.
+    #[derive(Clone, Debug)]
+    pub enum Kind {
+        Drafted,
+        Amended { other_trace: bool },
+        Sent { urgent: bool, other_trace: bool },
+        Delivered(usize),
+        Acknowledged(usize),
+        Answered(usize, bool),
+        FollowUp(usize),
+        Closed(Vec<(usize, u8)>),
+    }
+
+    fn request(other_trace: bool, urgent: bool) -> TraceRequest {
+        edited(|v| {
+            if other_trace {
+                v["id"] = json!("OTHER-TRACE");
+            }
+            if urgent {
+                v["priority"] = json!({"level": "urgent", "justification": "Suspect in custody."});
+            }
+        })
+    }
+
+    fn sent(other_trace: bool, urgent: bool) -> SendableRequest {
+        let recipients = ConfirmedRecipients::confirm(cc("KE"), [cc("CN"), cc("ET")]).unwrap();
+        clear_for_sending(request(other_trace, urgent), recipients, vec![]).unwrap()
+    }
+
+    /// Any event kind at all, valid or not.
+    fn any_kind() -> impl Strategy<Value = Kind> {
+        let c = 0..STATES.len();
+        prop_oneof![
+            Just(Kind::Drafted),
+            any::<bool>().prop_map(|o| Kind::Amended { other_trace: o }),
+            (any::<bool>(), any::<bool>()).prop_map(|(u, o)| Kind::Sent {
+                urgent: u,
+                other_trace: o
+            }),
+            c.clone().prop_map(Kind::Delivered),
+            c.clone().prop_map(Kind::Acknowledged),
+            (c.clone(), any::<bool>()).prop_map(|(i, f)| Kind::Answered(i, f)),
+            c.clone().prop_map(Kind::FollowUp),
+            prop::collection::vec((c, 1u8..=5), 0..3).prop_map(Kind::Closed),
+        ]
+    }
+
+    fn make(kind: &Kind, at: OffsetDateTime) -> TraceEvent {
+        match kind {
+            Kind::Drafted => TraceEvent::Drafted {
+                at,
+                request: request(false, false),
+            },
+            Kind::Amended { other_trace } => TraceEvent::Amended {
+                at,
+                request: request(*other_trace, false),
+            },
+            Kind::Sent {
+                urgent,
+                other_trace,
+            } => TraceEvent::Sent {
+                at,
+                dispatch: sent(*other_trace, *urgent),
+            },
+            Kind::Delivered(i) => TraceEvent::Delivered {
+                at,
+                to: cc(STATES[*i]),
+            },
+            Kind::Acknowledged(i) => TraceEvent::Acknowledged {
+                at,
+                by: cc(STATES[*i]),
+            },
+            Kind::Answered(i, full_answer) => TraceEvent::Answered {
+                at,
+                by: cc(STATES[*i]),
+                answer: if *full_answer { full() } else { refused() },
+            },
+            Kind::FollowUp(i) => TraceEvent::FollowUp {
+                at,
+                to: cc(STATES[*i]),
+                question: text("And the consignee?"),
+            },
+            Kind::Closed(fb) => TraceEvent::Closed {
+                at,
+                feedback: fb
+                    .iter()
+                    .map(|(i, r)| Feedback {
+                        state: cc(STATES[*i]),
+                        rating: Rating::new(*r).unwrap(),
+                        comment: None,
+                    })
+                    .collect(),
+            },
+        }
+    }
+
+    /// Every move the oracle allows next (with a fixed rating), in a fixed order.
+    fn allowed(oracle: &Oracle, at: OffsetDateTime) -> Vec<TraceEvent> {
+        let answered: Vec<(usize, u8)> = STATES
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| oracle.answered().iter().any(|a| a == *s))
+            .map(|(i, _)| (i, 4))
+            .collect();
+        let mut kinds = vec![
+            Kind::Drafted,
+            Kind::Amended { other_trace: false },
+            Kind::Sent {
+                urgent: false,
+                other_trace: false,
+            },
+            Kind::Sent {
+                urgent: true,
+                other_trace: false,
+            },
+            Kind::Closed(answered),
+        ];
+        for i in 0..STATES.len() {
+            kinds.extend([
+                Kind::Delivered(i),
+                Kind::Acknowledged(i),
+                Kind::Answered(i, true),
+                Kind::Answered(i, false),
+                Kind::FollowUp(i),
+            ]);
+        }
+        kinds
+            .iter()
+            .map(|k| make(k, at))
+            .filter(|e| oracle.clone().apply(e))
+            .collect()
+    }
+
+    /// A sequence of up to `max` events, hours apart: mostly moves the rules allow, about one
+    /// in fifteen anything at all, sometimes dated before the previous event.
+    pub fn events(max: usize) -> impl Strategy<Value = Vec<TraceEvent>> {
+        let gap = prop_oneof![20 => 0i64..72, 1 => -6i64..0];
+        let step = (any::<prop::sample::Index>(), 0u8..15, any_kind(), gap);
+        prop::collection::vec(step, 1..max).prop_map(|steps| {
+            let mut oracle = Oracle::default();
+            let mut at = t0();
+            let mut out = Vec::new();
+            for (pick, noise, random, hours) in steps {
+                at += D::hours(hours);
+                let moves = allowed(&oracle, at);
+                let event = if noise == 0 || moves.is_empty() {
+                    make(&random, at)
+                } else {
+                    moves[pick.index(moves.len())].clone()
+                };
+                oracle.apply(&event);
+                out.push(event);
+            }
+            out
+        })
+    }
+
+    /// The longest prefix of `events` that replays.
+    pub fn valid_prefix(events: &[TraceEvent]) -> Vec<TraceEvent> {
+        match replay(events) {
+            Ok(_) => events.to_vec(),
+            Err(ReplayError::Refused { index, .. }) => events[..index].to_vec(),
+            Err(ReplayError::Empty) => Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::fixtures::*;
     use super::*;
@@ -1217,5 +1544,111 @@ mod tests {
             })
             .is_err());
         assert_eq!(state, before);
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    //! Replay against the brute-force oracle of [`super::arbitrary`].
+
+    use super::arbitrary::*;
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    fn phase_str(p: Phase) -> &'static str {
+        match p {
+            Phase::Sent => "sent",
+            Phase::Delivered => "delivered",
+            Phase::Acknowledged => "acknowledged",
+            Phase::FollowUp => "follow_up",
+            Phase::Answered => "answered",
+        }
+    }
+
+    fn name_str(n: StateName) -> &'static str {
+        match n {
+            StateName::NotStarted => "none",
+            StateName::Draft => "draft",
+            StateName::Closed => "closed",
+            StateName::Sent => "sent",
+            StateName::Delivered => "delivered",
+            StateName::Acknowledged => "acknowledged",
+            StateName::FollowUp => "follow_up",
+            StateName::Answered => "answered",
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Replay either fails at the first event the table refuses, or reaches the state the
+        /// table reaches.
+        #[test]
+        fn replay_agrees_with_the_transition_table(events in events(16)) {
+            let mut oracle = Oracle::default();
+            let first_refused = events.iter().position(|e| !oracle.apply(e));
+            match (replay(&events), first_refused) {
+                (Ok(state), None) => {
+                    prop_assert_eq!(name_str(state.name()), oracle.name());
+                    if let Some(trace) = state.sent() {
+                        let phases: BTreeMap<String, (&str, bool)> = trace
+                            .exchanges()
+                            .iter()
+                            .map(|e| {
+                                let answered = !e.answers().is_empty();
+                                (e.state().to_string(), (phase_str(e.phase()), answered))
+                            })
+                            .collect();
+                        prop_assert_eq!(phases, oracle.exchanges.clone());
+                    }
+                    prop_assert_eq!(Some(state.last_at()), oracle.last);
+                }
+                (Err(ReplayError::Refused { index, .. }), Some(i)) => prop_assert_eq!(index, i),
+                (got, want) => prop_assert!(
+                    false,
+                    "replay gave {:?}, the oracle refuses at {:?}",
+                    got.map(|s| s.name()),
+                    want
+                ),
+            }
+        }
+
+        /// Events are stored as JSON: every one reads back as written.
+        #[test]
+        fn events_round_trip_through_json(events in events(8)) {
+            for e in &events {
+                let json = serde_json::to_string(e).unwrap();
+                let back: TraceEvent = serde_json::from_str(&json).unwrap();
+                prop_assert_eq!(&back, e);
+            }
+        }
+    }
+
+    /// The generator reaches every state, so the property above is not vacuous.
+    #[test]
+    fn the_generator_reaches_every_state() {
+        use proptest::strategy::ValueTree;
+        use proptest::test_runner::TestRunner;
+        let mut runner = TestRunner::deterministic();
+        let strategy = events(16);
+        let mut seen = std::collections::BTreeSet::new();
+        let mut refused = 0;
+        for _ in 0..500 {
+            let events = strategy.new_tree(&mut runner).unwrap().current();
+            match replay(&events) {
+                Ok(s) => {
+                    seen.insert(name_str(s.name()));
+                }
+                Err(_) => refused += 1,
+            }
+            for n in 1..events.len() {
+                if let Ok(s) = replay(&events[..n]) {
+                    seen.insert(name_str(s.name()));
+                }
+            }
+        }
+        assert_eq!(seen.len(), 7, "{seen:?}");
+        assert!((50..450).contains(&refused), "{refused} of 500 refused");
     }
 }
