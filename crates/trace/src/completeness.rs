@@ -969,3 +969,34 @@ mod tests {
         ));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn code() -> impl Strategy<Value = GapCode> {
+        prop::sample::select(GapCode::ALL)
+    }
+
+    proptest! {
+        /// `may_send` against its definition, read literally: every blocking gap explained
+        /// exactly once, no unwaivable gap, every waiver for a gap that is there.
+        #[test]
+        fn may_send_follows_its_definition(
+            gaps in prop::collection::vec(code(), 0..6),
+            waived in prop::collection::vec(code(), 0..6),
+        ) {
+            let gaps: Vec<Gap> = gaps.into_iter().map(|code| Gap { code, detail: None }).collect();
+            let waivers: Vec<Waiver> = waived
+                .iter()
+                .map(|&gap| Waiver { gap, explanation: Text::parse("Explained.").unwrap() })
+                .collect();
+            let count = |c: GapCode| waived.iter().filter(|w| **w == c).count();
+            let ok = gaps.iter().all(|g| {
+                g.code.waivable() && (g.severity() == Severity::Weakening || count(g.code) == 1)
+            }) && waived.iter().all(|w| gaps.iter().any(|g| g.code == *w) && count(*w) == 1);
+            prop_assert_eq!(may_send(&gaps, &waivers).is_ok(), ok);
+        }
+    }
+}

@@ -462,3 +462,68 @@ mod tests {
         assert_eq!(all.states(), [cc("CN"), cc("ET")]);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use crate::request::fixtures::edited;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    const CODES: &[&str] = &["KE", "CN", "ET", "UG", "BE", "RU", "BG", "US"];
+    const MAKES: &[&str] = &[
+        "Norinco",
+        "FN Herstal",
+        "Izhmash",
+        "Colt",
+        "Arsenal",
+        "Local smith",
+    ];
+
+    proptest! {
+        /// Whatever the request and custody say: the requesting state is never proposed, no
+        /// state twice, every proposal has a reason, and every state named as the country of
+        /// manufacture, last import country or holder (other than the requester) is proposed.
+        #[test]
+        fn proposals_are_sound(
+            requester in prop::sample::select(CODES),
+            made_in in prop::option::of(prop::sample::select(CODES)),
+            make in prop::sample::select(MAKES),
+            imports in prop::collection::vec(prop::option::of(prop::sample::select(CODES)), 0..4),
+            holders in prop::collection::vec(prop::sample::select(CODES), 0..4),
+        ) {
+            let request = edited(|v| {
+                v["requesting_state"] = json!(requester);
+                v["item"]["country_of_manufacture"] = json!(made_in);
+                v["item"]["make"] = json!(make);
+                v["item"]["import_marks"] = json!(imports
+                    .iter()
+                    .map(|c| json!({"text": "mark", "country": c}))
+                    .collect::<Vec<_>>());
+            });
+            let custody: Vec<CustodyStep> = holders
+                .iter()
+                .map(|c| CustodyStep { country: CountryCode::parse(c).unwrap(), holder: None, role: None })
+                .collect();
+            let p = propose(&request, &custody);
+            let states: Vec<&str> = p.iter().map(|p| p.state.as_str()).collect();
+            prop_assert!(!states.contains(&requester));
+            let mut unique = states.clone();
+            unique.sort_unstable();
+            unique.dedup();
+            prop_assert_eq!(unique.len(), states.len());
+            prop_assert!(p.iter().all(|p| !p.reasons.is_empty()));
+            let last_import = imports.iter().rev().find_map(|c| *c);
+            for named in made_in.iter().chain(last_import.iter()).chain(holders.iter()) {
+                prop_assert!(*named == requester || states.contains(named), "{} missing", named);
+            }
+            if let Some((_, home)) = maker_of(make) {
+                prop_assert!(home.as_str() == requester || states.contains(&home.as_str()));
+            }
+            // Whatever is proposed can be confirmed as it is.
+            if !p.is_empty() {
+                prop_assert!(ConfirmedRecipients::accept_all(request.requesting_state, &p).is_ok());
+            }
+        }
+    }
+}
