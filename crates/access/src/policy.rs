@@ -113,11 +113,36 @@ pub struct Decision {
 pub struct PolicyEngine {
     policies: PolicySet,
     authorizer: Authorizer,
+    types: EntityTypes,
 }
 
-fn uid(type_name: &str, id: &str) -> Result<EntityUid, PolicyError> {
-    let t = EntityTypeName::from_str(type_name).map_err(|e| PolicyError::Request(e.to_string()))?;
-    Ok(EntityUid::from_type_name_and_id(t, EntityId::new(id)))
+/// The entity type names, parsed once: Cedar parses a type name with its full grammar, and
+/// doing that for every entity of every decision was the largest single cost of an
+/// authorized look-up.
+struct EntityTypes {
+    user: EntityTypeName,
+    service: EntityTypeName,
+    item: EntityTypeName,
+    registry: EntityTypeName,
+    action: EntityTypeName,
+}
+
+impl EntityTypes {
+    fn new() -> Result<EntityTypes, PolicyError> {
+        let parse =
+            |t: &str| EntityTypeName::from_str(t).map_err(|e| PolicyError::Request(e.to_string()));
+        Ok(EntityTypes {
+            user: parse("Tracemark::User")?,
+            service: parse("Tracemark::Service")?,
+            item: parse("Tracemark::Item")?,
+            registry: parse("Tracemark::Registry")?,
+            action: parse("Tracemark::Action")?,
+        })
+    }
+}
+
+fn uid(t: &EntityTypeName, id: &str) -> EntityUid {
+    EntityUid::from_type_name_and_id(t.clone(), EntityId::new(id))
 }
 
 impl PolicyEngine {
@@ -133,6 +158,7 @@ impl PolicyEngine {
         Ok(PolicyEngine {
             policies,
             authorizer: Authorizer::new(),
+            types: EntityTypes::new()?,
         })
     }
 
@@ -146,10 +172,10 @@ impl PolicyEngine {
         purpose: &str,
     ) -> Result<Decision, PolicyError> {
         let principal_type = match who.kind {
-            PrincipalKind::User => "Tracemark::User",
-            PrincipalKind::Service => "Tracemark::Service",
+            PrincipalKind::User => &self.types.user,
+            PrincipalKind::Service => &self.types.service,
         };
-        let principal = uid(principal_type, &who.name)?;
+        let principal = uid(principal_type, &who.name);
         let principal_entity = Entity::new(
             principal.clone(),
             HashMap::from([
@@ -167,7 +193,7 @@ impl PolicyEngine {
         .map_err(|e| PolicyError::Request(e.to_string()))?;
         let (resource_uid, resource_entity) = match resource {
             Resource::Item { key, holder_agency } => {
-                let u = uid("Tracemark::Item", key)?;
+                let u = uid(&self.types.item, key);
                 let mut attrs = HashMap::new();
                 if let Some(a) = holder_agency {
                     attrs.insert(
@@ -180,7 +206,7 @@ impl PolicyEngine {
                 (u, e)
             }
             Resource::Registry => {
-                let u = uid("Tracemark::Registry", "node")?;
+                let u = uid(&self.types.registry, "node");
                 (u.clone(), Entity::with_uid(u))
             }
         };
@@ -196,7 +222,7 @@ impl PolicyEngine {
         .map_err(|e| PolicyError::Request(e.to_string()))?;
         let request = Request::new(
             principal,
-            uid("Tracemark::Action", action.as_str())?,
+            uid(&self.types.action, action.as_str()),
             resource_uid,
             context,
             None,

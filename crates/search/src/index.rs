@@ -167,6 +167,9 @@ pub(crate) struct Interner {
     pub(crate) strings: Vec<Box<str>>,
     canon: Vec<Box<str>>,
     map: HashMap<Box<str>, u32>,
+    /// Canonical form → the ids that have it (ascending): a filter on a value is a short
+    /// list found by one hash look-up, not a pass over every distinct value.
+    by_canon: HashMap<Box<str>, Vec<u32>>,
 }
 
 impl Interner {
@@ -192,7 +195,9 @@ impl Interner {
         }
         let boxed: Box<str> = s.into();
         self.strings.push(boxed.clone());
-        self.canon.push(canonical(s).into());
+        let c: Box<str> = canonical(s).into();
+        self.by_canon.entry(c.clone()).or_default().push(id as u32);
+        self.canon.push(c);
         self.map.insert(boxed, id as u32);
         Ok(id as u32)
     }
@@ -205,16 +210,17 @@ impl Interner {
         self.strings.get(id as usize).map(|s| &**s)
     }
 
-    /// Which ids have the canonical form `c`.
-    fn mask(&self, c: &str) -> Vec<bool> {
-        self.canon.iter().map(|k| &**k == c).collect()
+    /// The ids that have the canonical form `c`, ascending (usually one or none).
+    fn ids_of(&self, c: &str) -> Vec<u32> {
+        self.by_canon.get(c).cloned().unwrap_or_default()
     }
 
     fn heap_bytes(&self) -> usize {
         let strings: usize = self.strings.iter().map(|s| s.len()).sum::<usize>()
             + self.canon.iter().map(|s| s.len()).sum::<usize>();
         // The map holds a second copy of each string plus its slot.
-        2 * strings + self.strings.len() * (16 + 16 + 24 + 8)
+        // `by_canon` holds a third copy of the canonical strings and a small list each.
+        2 * strings + self.strings.len() * (16 + 16 + 24 + 8 + 16 + 24 + 4)
     }
 }
 
@@ -290,9 +296,37 @@ struct Cand {
 struct Filter {
     /// Per kind id: searched or not.
     kind_ok: Vec<bool>,
-    /// Per attribute combination: accepted by the make/model/calibre/country/status filters
-    /// (`None` if there are none).
-    combo_ok: Option<Vec<bool>>,
+    /// Per custodian id: whether the query may see its need-to-know holdings (`None`: all).
+    custodian_ok: Option<Vec<bool>>,
+    /// Per filtered slot (make, model, calibre, country, status): the value ids that pass
+    /// (ascending; usually one).
+    masks: Vec<(usize, Vec<u32>)>,
+}
+
+impl Filter {
+    /// Whether any attribute or custodian condition applies (else every item passes).
+    fn restricts_items(&self) -> bool {
+        self.custodian_ok.is_some() || !self.masks.is_empty()
+    }
+
+    /// Whether an item with this attribute combination passes. Evaluated per candidate
+    /// rather than precomputed for every combination: a store of a million items has
+    /// hundreds of thousands of combinations, and building that table on every query cost
+    /// more than the exact look-up itself.
+    #[inline]
+    fn combo_passes(&self, ids: &Combo) -> bool {
+        let custodian = ids[CUSTODIAN_SLOT];
+        let visible = custodian == NONE
+            || self
+                .custodian_ok
+                .as_ref()
+                .is_none_or(|ok| ok.get(custodian as usize).copied().unwrap_or(false));
+        visible
+            && self
+                .masks
+                .iter()
+                .all(|(slot, pass)| pass.binary_search(&ids[*slot]).is_ok())
+    }
 }
 
 /// A bit set over `0..n`.
@@ -642,12 +676,12 @@ impl Index {
         }
         let kind_ok =
             |k: u16| f.is_none_or(|f| f.kind_ok.get(usize::from(k)).copied().unwrap_or(false));
-        let combo_ok = f.and_then(|f| f.combo_ok.as_ref());
+        let combo_ok = f.filter(|f| f.restricts_items());
         let item_ok = |item: u32| {
-            combo_ok.is_none_or(|ok| {
-                ok.get(self.item_combo[item as usize] as usize)
-                    .copied()
-                    .unwrap_or(false)
+            combo_ok.is_none_or(|f| {
+                self.combos
+                    .get(self.item_combo[item as usize] as usize)
+                    .is_some_and(|ids| f.combo_passes(ids))
             })
         };
         // The total, and the matches themselves while they are few.
@@ -767,7 +801,7 @@ impl Index {
             kind_ok.push(false);
         }
         // Per attribute slot, the value ids whose canonical form is the filter's.
-        let mut masks: Vec<(usize, Vec<bool>)> = Vec::new();
+        let mut masks: Vec<(usize, Vec<u32>)> = Vec::new();
         let fields: [(&Option<String>, &'static str); 5] = [
             (&q.make, "make"),
             (&q.model, "model"),
@@ -786,7 +820,7 @@ impl Index {
                 } else {
                     &self.values
                 };
-                masks.push((slot, interner.mask(&c)));
+                masks.push((slot, interner.ids_of(&c)));
             }
         }
         // Need-to-know: per custodian id, whether the query may see its holdings.
@@ -800,23 +834,11 @@ impl Index {
         if q.any_kind && masks.is_empty() && custodian_ok.is_none() {
             return Ok(None);
         }
-        let combo_ok = (!masks.is_empty() || custodian_ok.is_some()).then(|| {
-            self.combos
-                .iter()
-                .map(|ids| {
-                    let custodian = ids[CUSTODIAN_SLOT];
-                    let visible = custodian == NONE
-                        || custodian_ok
-                            .as_ref()
-                            .is_none_or(|ok| ok.get(custodian as usize).copied().unwrap_or(false));
-                    visible
-                        && masks.iter().all(|(slot, mask)| {
-                            mask.get(ids[*slot] as usize).copied().unwrap_or(false)
-                        })
-                })
-                .collect()
-        });
-        Ok(Some(Filter { kind_ok, combo_ok }))
+        Ok(Some(Filter {
+            kind_ok,
+            custodian_ok,
+            masks,
+        }))
     }
 
     #[inline]
@@ -831,13 +853,13 @@ impl Index {
         {
             return false;
         }
-        match &f.combo_ok {
-            None => true,
-            Some(ok) => {
-                let combo = self.item_combo[self.m_item[m] as usize];
-                ok.get(combo as usize).copied().unwrap_or(false)
-            }
+        if !f.restricts_items() {
+            return true;
         }
+        let combo = self.item_combo[self.m_item[m] as usize];
+        self.combos
+            .get(combo as usize)
+            .is_some_and(|ids| f.combo_passes(ids))
     }
 
     /// Exact, normalized and fuzzy candidates (filtered).
