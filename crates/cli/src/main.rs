@@ -17,6 +17,7 @@ mod import;
 mod progress;
 
 mod export;
+mod trace;
 
 /// Import and verify allocate and free millions of small JSON values; mimalloc does that
 /// markedly faster than the system allocator (measured in BENCHMARKS.md).
@@ -90,6 +91,12 @@ enum Command {
     Item {
         #[command(subcommand)]
         command: ItemCommand,
+    },
+    /// Prepare an ITI trace request: a draft from an item, the completeness check with the
+    /// proposed recipients, and the printable request.
+    Trace {
+        #[command(subcommand)]
+        command: trace::TraceCommand,
     },
     /// The chain of custody of an item.
     Custody {
@@ -469,6 +476,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Agency { command } => return agency(&cli, command),
         Command::User { command } => return user(&cli, command),
         Command::Token { command } => return token(&cli, command),
+        Command::Trace { command } => return trace::run(&cli, command),
         Command::Import(args) => return import::run(&cli, args),
         Command::Item {
             command: ItemCommand::Show { key, json },

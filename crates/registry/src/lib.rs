@@ -26,6 +26,7 @@ pub mod proofs;
 pub mod query;
 pub mod register;
 pub mod search;
+pub mod tracing;
 pub mod verify;
 
 pub use node::{Location, Node, NodeError};

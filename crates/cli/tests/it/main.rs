@@ -39,6 +39,7 @@ mod pg;
 mod register;
 mod search;
 mod serve;
+mod trace;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};

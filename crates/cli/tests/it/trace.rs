@@ -1,0 +1,147 @@
+//! `tracemark trace`: a draft request from a registry item, the completeness check with the
+//! proposed recipients (exit 1 while a gap blocks sending), and the printable request.
+
+use crate::{stderr, Store, EXAMPLE};
+use serde_json::Value;
+
+fn draft(s: &Store) -> Value {
+    s.json(&[
+        "trace",
+        "draft",
+        "--item",
+        "KE-2019-000123",
+        "--agency",
+        "DCI Nairobi",
+        "--officer",
+        "Insp. W. Otieno",
+        "--case",
+        "CR 114/2026",
+    ])
+}
+
+fn check(s: &Store, request: &Value) -> (i32, Value) {
+    let f = s.file("request.json", &request.to_string());
+    let out = s.run(&["trace", "check", f.to_str().unwrap(), "--json"]);
+    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+    (out.status.code().unwrap(), v)
+}
+
+fn codes(v: &Value) -> Vec<&str> {
+    v["gaps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["code"].as_str().unwrap())
+        .collect()
+}
+
+#[test]
+fn a_draft_from_the_registry_is_checked_routed_completed_and_printed() {
+    let s = Store::new("KE");
+    let (code, report) = s.import(&s.file("example.jsonl", EXAMPLE), &[]);
+    assert_eq!(code, 0, "{report}");
+
+    let d = draft(&s);
+    assert_eq!(d["id"], "TR-KE-2019-000123");
+    assert_eq!(d["requesting_state"], "KE");
+    assert_eq!(d["registry_item"], "KE-2019-000123");
+    assert_eq!(d["item"]["make"], "Norinco");
+    assert_eq!(d["item"]["country_of_manufacture"], "CN");
+    assert_eq!(d["item"]["markings"][0]["text"], "5612345");
+
+    // What the registry cannot know blocks sending, each gap with why and how to fix it.
+    let (code, v) = check(&s, &d);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["ready"], false);
+    let got = codes(&v);
+    for expected in [
+        "missing_illicit_reason",
+        "missing_legal_basis",
+        "missing_circumstances",
+        "missing_intended_use",
+    ] {
+        assert!(got.contains(&expected), "{expected} missing from {got:?}");
+    }
+    for g in v["gaps"].as_array().unwrap() {
+        assert!(!g["why"].as_str().unwrap().is_empty(), "{g}");
+        assert!(!g["fix"].as_str().unwrap().is_empty(), "{g}");
+    }
+    // Routed to the country of manufacture (also the exporter in the chain of custody),
+    // never to the requesting state.
+    let proposed: Vec<&str> = v["proposed_recipients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(proposed, ["CN"], "{v}");
+    let reasons = v["proposed_recipients"][0]["reasons"].to_string();
+    assert!(reasons.contains("Norinco"), "{reasons}");
+    assert!(reasons.contains("China North Industries"), "{reasons}");
+    assert_eq!(v["custody"][0]["country"], "CN", "{v}");
+
+    // Completed by the officer: ready (weakening gaps remain, told but not blocking).
+    let mut done = d.clone();
+    done["illicit"] =
+        serde_json::json!({"reason": "seized", "details": "Recovered in a police operation."});
+    done["legal_basis"] = "Firearms Act (Cap. 114) s. 4".into();
+    done["circumstances"] = serde_json::json!({"date": "2026-03-02", "country": "KE", "place": "Isiolo County", "description": "Three rifles <recovered> & one pistol."});
+    done["intended_use"] = "Criminal prosecution of the holders.".into();
+    let (code, v) = check(&s, &done);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["ready"], true);
+    assert!(codes(&v).contains(&"no_photos"), "{v}");
+
+    // The printable request: every section, the recipients, text escaped.
+    let f = s.file("done.json", &done.to_string());
+    let out = s.run(&["trace", "print", f.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let html = String::from_utf8(out.stdout).unwrap();
+    assert!(html.starts_with("<!doctype html>"), "{html}");
+    for expected in [
+        "Request for tracing",
+        "TR-KE-2019-000123",
+        "5612345",
+        "Norinco",
+        "Firearms Act (Cap. 114) s. 4",
+        "<td>CN</td>",
+        "Three rifles &lt;recovered&gt; &amp; one pistol.",
+        "no_photos",
+    ] {
+        assert!(html.contains(expected), "{expected} not in {html}");
+    }
+    assert!(!html.contains("<recovered>"));
+    let out = s.run(&["trace", "print", f.to_str().unwrap(), "--to", "CN,ET"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("<td>CN, ET</td>"));
+}
+
+#[test]
+fn bad_requests_and_unknown_items_are_refused_by_name() {
+    let s = Store::new("KE");
+    let out = s.run(&[
+        "trace",
+        "draft",
+        "--item",
+        "KE-0000-000000",
+        "--agency",
+        "a",
+        "--officer",
+        "o",
+        "--case",
+        "c",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("KE-0000-000000"), "{}", stderr(&out));
+
+    let f = s.file(
+        "bad.json",
+        "{\n  \"id\": \"T-1\",\n  \"colour\": \"red\"\n}",
+    );
+    let out = s.run(&["trace", "check", f.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let e = stderr(&out);
+    assert!(e.contains("bad.json: line") && e.contains("colour"), "{e}");
+
+    let out = s.run(&["trace", "check", "/nonexistent/request.json"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
