@@ -625,17 +625,7 @@ pub async fn import_records(
                 ApiError::internal(format!("import: {e}"))
             }
         })?;
-    if let Some(refreshed) = refreshed {
-        match refreshed {
-            Ok(index) => state.set_search_index(index),
-            Err(e) => {
-                return Err(ApiError::internal(format!(
-                    "the records were committed (ledger size {}) but the search index could not be refreshed: {e}",
-                    report.ledger_size
-                )))
-            }
-        }
-    }
+    install_refreshed_index(&state, refreshed, report.ledger_size)?;
     // Seizures of items another agency reported lost or stolen: that agency is told now.
     crate::alerts::seizures(&state, &caller, seized).await?;
     let line = |e: &tracemark_registry::import::LineError| schema::LineError {
@@ -669,17 +659,42 @@ pub async fn import_records(
             doc.rejected
         )
     };
-    let extra = match serde_json::to_value(&doc) {
-        Ok(Value::Object(map)) => Some(map),
-        _ => None,
-    };
+    Err(unprocessable_report(message, &doc))
+}
+
+/// After an import committed: the refreshed search index replaces the served one, so what
+/// was accepted is found at once. A refresh that failed is a 500 that says the records are in.
+pub(crate) fn install_refreshed_index(
+    state: &AppState,
+    refreshed: Option<
+        Result<tracemark_registry::search::SearchIndex, tracemark_registry::search::SearchError>,
+    >,
+    ledger_size: u64,
+) -> Result<(), ApiError> {
+    match refreshed {
+        None => Ok(()),
+        Some(Ok(index)) => {
+            state.set_search_index(index);
+            Ok(())
+        }
+        Some(Err(e)) => Err(ApiError::internal(format!(
+            "the records were committed (ledger size {ledger_size}) but the search index could not be refreshed: {e}"
+        ))),
+    }
+}
+
+/// A 422 that carries an import report beside its `error` member.
+pub(crate) fn unprocessable_report(message: String, report: &impl serde::Serialize) -> ApiError {
     let mut e = ApiError::new(
         StatusCode::UNPROCESSABLE_ENTITY,
         schema::ErrorCode::Unprocessable,
         message,
     );
-    e.extra = extra;
-    Err(e)
+    e.extra = match serde_json::to_value(report) {
+        Ok(Value::Object(map)) => Some(map),
+        _ => None,
+    };
+    e
 }
 
 /// The node's verifier key in signed-note form (`<name>+<hex key id>+<base64>`).

@@ -27,39 +27,20 @@ impl AuditWriter {
     /// Starts the thread and opens the node on it; returns once the node is open.
     pub(crate) fn start(at: Location) -> anyhow::Result<AuditWriter> {
         let (tx, rx) = mpsc::channel::<(Value, Reply)>();
-        let (ready_tx, ready_rx) = mpsc::sync_channel::<Result<(), String>>(1);
-        std::thread::Builder::new()
-            .name("tracemark-audit".into())
-            .spawn(move || {
-                let mut node = match Node::open_at(&at) {
-                    Ok(node) => {
-                        let _ = ready_tx.send(Ok(()));
-                        node
+        crate::worker::spawn_with_node("audit", at, move |mut node| {
+            // Ends when every sender (the application state) is gone.
+            while let Ok(first) = rx.recv() {
+                let mut batch = vec![first];
+                while batch.len() < MAX_BATCH {
+                    match rx.try_recv() {
+                        Ok(next) => batch.push(next),
+                        Err(_) => break,
                     }
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(format!("{}: {e}", at.describe())));
-                        return;
-                    }
-                };
-                // Ends when every sender (the application state) is gone.
-                while let Ok(first) = rx.recv() {
-                    let mut batch = vec![first];
-                    while batch.len() < MAX_BATCH {
-                        match rx.try_recv() {
-                            Ok(next) => batch.push(next),
-                            Err(_) => break,
-                        }
-                    }
-                    write(&mut node, batch);
                 }
-            })?;
-        match ready_rx.recv() {
-            Ok(Ok(())) => Ok(AuditWriter { tx }),
-            Ok(Err(message)) => Err(anyhow::anyhow!("opening the registry: {message}")),
-            Err(_) => Err(anyhow::anyhow!(
-                "the audit thread stopped while opening the registry"
-            )),
-        }
+                write(&mut node, batch);
+            }
+        })?;
+        Ok(AuditWriter { tx })
     }
 
     /// Writes `entry` and returns its index once it is durable.

@@ -8,7 +8,7 @@
 //! columns as they were read, so a clerk can check the detection before committing
 //! (`check=true` writes nothing).
 
-use crate::api::receive_upload;
+use crate::api::{install_refreshed_index, receive_upload, unprocessable_report};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::schema;
@@ -203,17 +203,7 @@ pub async fn import_register(
         })
         .await?
         .map_err(|e| ApiError::internal(format!("register import: {e}")))?;
-    if let Some(refreshed) = refreshed {
-        match refreshed {
-            Ok(index) => state.set_search_index(index),
-            Err(e) => {
-                return Err(ApiError::internal(format!(
-                    "the rows were committed (ledger size {}) but the search index could not be refreshed: {e}",
-                    report.ledger_size
-                )))
-            }
-        }
-    }
+    install_refreshed_index(&state, refreshed, report.ledger_size)?;
     let doc = report_document(report, &shown_name);
     if doc.errors.is_empty() {
         return Ok(Json(doc).into_response());
@@ -229,16 +219,7 @@ pub async fn import_register(
             doc.rejected
         )
     };
-    let mut e = ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        schema::ErrorCode::Unprocessable,
-        message,
-    );
-    e.extra = match serde_json::to_value(&doc) {
-        Ok(Value::Object(map)) => Some(map),
-        _ => None,
-    };
-    Err(e)
+    Err(unprocessable_report(message, &doc))
 }
 
 /// The report, naming the file as the client did (not the server's upload file).

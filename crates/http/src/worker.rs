@@ -28,37 +28,18 @@ impl Worker {
     /// Starts the thread and opens the node on it; returns once the node is open.
     pub(crate) fn start(name: &'static str, at: Location) -> anyhow::Result<Worker> {
         let (tx, rx) = mpsc::channel::<Job>();
-        let (ready_tx, ready_rx) = mpsc::sync_channel::<Result<(), String>>(1);
-        std::thread::Builder::new()
-            .name(format!("tracemark-{name}"))
-            .spawn(move || {
-                let mut node = match Node::open_at(&at) {
-                    Ok(node) => {
-                        let _ = ready_tx.send(Ok(()));
-                        node
-                    }
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(format!("{}: {e}", at.describe())));
-                        return;
-                    }
-                };
-                // Ends when every sender (the application state) is gone.
-                while let Ok(job) = rx.recv() {
-                    // A panic inside the engine is a bug; it answers 500 (the job's reply
-                    // channel is dropped) and the worker keeps serving. A store transaction
-                    // that was open rolls back when its guard unwinds.
-                    if std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut node))).is_err() {
-                        tracing::error!(worker = name, "a registry job panicked");
-                    }
+        spawn_with_node(name, at, move |mut node| {
+            // Ends when every sender (the application state) is gone.
+            while let Ok(job) = rx.recv() {
+                // A panic inside the engine is a bug; it answers 500 (the job's reply
+                // channel is dropped) and the worker keeps serving. A store transaction
+                // that was open rolls back when its guard unwinds.
+                if std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut node))).is_err() {
+                    tracing::error!(worker = name, "a registry job panicked");
                 }
-            })?;
-        match ready_rx.recv() {
-            Ok(Ok(())) => Ok(Worker { name, tx }),
-            Ok(Err(message)) => Err(anyhow::anyhow!("opening the registry: {message}")),
-            Err(_) => Err(anyhow::anyhow!(
-                "the {name} thread stopped while opening the registry"
-            )),
-        }
+            }
+        })?;
+        Ok(Worker { name, tx })
     }
 
     /// Runs `f` on the worker's node and returns its answer.
@@ -92,5 +73,33 @@ impl Worker {
             .map_err(|_| anyhow::anyhow!("the {} worker has stopped", self.name))?;
         rx.recv()
             .map_err(|_| anyhow::anyhow!("the {} worker failed a job", self.name))
+    }
+}
+
+/// Starts a thread named `tracemark-<name>` that opens the node at `at` and hands it to
+/// `serve`; returns once the node is open (or with the reason it could not be opened).
+pub(crate) fn spawn_with_node(
+    name: &str,
+    at: Location,
+    serve: impl FnOnce(Node) + Send + 'static,
+) -> anyhow::Result<()> {
+    let (ready_tx, ready_rx) = mpsc::sync_channel::<Result<(), String>>(1);
+    std::thread::Builder::new()
+        .name(format!("tracemark-{name}"))
+        .spawn(move || match Node::open_at(&at) {
+            Ok(node) => {
+                let _ = ready_tx.send(Ok(()));
+                serve(node);
+            }
+            Err(e) => {
+                let _ = ready_tx.send(Err(format!("{}: {e}", at.describe())));
+            }
+        })?;
+    match ready_rx.recv() {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(message)) => Err(anyhow::anyhow!("opening the registry: {message}")),
+        Err(_) => Err(anyhow::anyhow!(
+            "the {name} thread stopped while opening the registry"
+        )),
     }
 }
