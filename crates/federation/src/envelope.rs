@@ -12,8 +12,8 @@
 //!   in `to`. A relay, a proxy or a state outside `to` can carry the envelope but not read it;
 //!   what they do see is the header: who writes to whom, when, and what kind of message.
 //! - `signature` is Ed25519 by the sender over a canonical byte string of every other field
-//!   (see [`crate::canonical`]), so changing any of them — adding a state to `to`, moving
-//!   `created_at`, swapping the ciphertext — makes the signature fail.
+//!   (a domain label, then each field length-prefixed), so changing any of them — adding a
+//!   state to `to`, moving `created_at`, swapping the ciphertext — makes the signature fail.
 //!
 //! **Encrypt, then sign, then bind.** Signing the ciphertext lets a node reject a forgery
 //! before spending anything on decryption. But a signature over a ciphertext alone would let
@@ -727,6 +727,9 @@ pub(crate) mod tests {
         World { ke, ug, tz, dir }
     }
 
+    /// A named change to a value, for the tamper tables.
+    pub(crate) type Change<T> = (&'static str, Box<dyn Fn(&mut T)>);
+
     pub(crate) const ID: MessageId = MessageId([0xab; 16]);
     pub(crate) const AT: OffsetDateTime = datetime!(2025-03-01 09:30:00 UTC);
 
@@ -811,7 +814,7 @@ pub(crate) mod tests {
         let w = world();
         let env = ke_to_ug(&w);
         let bad = Rejection::BadSignature { from: w.ke.state() };
-        let tampered: Vec<(&str, Box<dyn Fn(&mut Envelope)>)> = vec![
+        let tampered: Vec<Change<Envelope>> = vec![
             ("id", Box::new(|e| e.id = e.id.replacen('a', "c", 1))),
             ("to: reordered", Box::new(|e| e.to.reverse())),
             ("to: a state added", Box::new(|e| e.to.push("TZ".into()))),
@@ -867,7 +870,7 @@ pub(crate) mod tests {
     fn malformed_fields_are_named() {
         let w = world();
         let env = ke_to_ug(&w);
-        let cases: Vec<(&str, Box<dyn Fn(&mut Envelope)>)> = vec![
+        let cases: Vec<Change<Envelope>> = vec![
             ("id", Box::new(|e| e.id = e.id.to_uppercase())),
             ("id", Box::new(|e| e.id.push('0'))),
             ("from", Box::new(|e| e.from = "ke".into())),

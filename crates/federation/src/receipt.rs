@@ -193,7 +193,7 @@ impl Receipt {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::envelope::tests::{ke_to_ug, world, AT};
+    use crate::envelope::tests::{ke_to_ug, world, Change, AT};
     use crate::envelope::{check, reseal, seal, MessageKind};
     use crate::identity::tests::identity;
     use time::macros::datetime;
@@ -234,7 +234,7 @@ mod tests {
         let env = ke_to_ug(&w);
         let header = check(&env, &w.ug, &w.dir).unwrap().into_header();
         let receipt = Receipt::issue(&w.ug, &header, RECEIVED).unwrap();
-        let changes: Vec<(&str, Box<dyn Fn(&mut Receipt)>)> = vec![
+        let changes: Vec<Change<Receipt>> = vec![
             (
                 "received_at",
                 Box::new(|r| r.received_at = "2025-03-01T09:30:03Z".into()),
