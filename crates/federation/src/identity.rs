@@ -34,6 +34,11 @@ use sha2::{Digest, Sha256};
 use tracemark_domain::ids::CountryCode;
 use zeroize::{Zeroize, Zeroizing};
 
+/// The file name a node should give its secret text form, in its data folder beside the
+/// ledger key (`node.key`), written the same way: created new, owner-only (0600), never into
+/// the database. This crate writes no file; the name is here so every caller agrees on it.
+pub const IDENTITY_FILE: &str = "federation.key";
+
 /// The first line of the secret text form. The version lets a later format be told apart.
 const SECRET_HEADER: &str = "tracemark-federation-identity v1";
 /// The prefix of a signing key in both text forms.

@@ -1,20 +1,26 @@
 //! Replay protection: a message is processed once, and only while it is recent.
 //!
 //! A signed envelope stays valid forever, so anyone who recorded one could deliver it again.
-//! Two rules stop that without remembering every message ever received:
+//! Two rules stop that:
 //!
 //! 1. **A window.** A message created more than [`ReplayGuard::max_age`] before `now` (7
 //!    days by default) is refused as too old, and one created more than
 //!    [`ReplayGuard::max_skew`] after `now` (5 minutes) as too new — the sender's clock is
 //!    wrong, or the date was made up. `created_at` is signed, so it cannot be moved.
-//! 2. **Seen ids.** Within the window, a (sender, id) already received is a
-//!    [`Admission::Duplicate`]: the receiver answers it as it did the first time (the same
-//!    receipt), so a sender whose first delivery timed out learns it arrived, but does not
-//!    process it again.
+//! 2. **Seen ids.** A (sender, id) already received is a [`Admission::Duplicate`]: the
+//!    receiver answers it as it did the first time (the same receipt), so a sender whose
+//!    first delivery timed out learns it arrived, but it is not processed again. A duplicate
+//!    is recognised before the window is applied, so a late retry of a message that did
+//!    arrive still gets its receipt.
 //!
-//! So the store only needs to remember ids for the window plus the skew; anything older is
-//! refused by rule 1. A duplicate is recognised before the window is applied, so a sender
-//! retrying a message that did arrive still gets its receipt after the window has passed.
+//! **Keep the seen ids for good.** A sender never gives up on a message; one that waits past
+//! half the window is sealed again with a new `created_at` and the same id
+//! ([`crate::envelope::reseal`]), so the same (sender, id) can arrive, inside the window,
+//! long after the first copy. Forgetting ids after the window would let that second copy be
+//! processed twice. They are small, and a node records every message it receives in its
+//! ledger anyway, which is the natural place to ask. The window then limits what an
+//! eavesdropper's recording is worth, and what a store restored from an old backup could be
+//! made to accept again.
 //!
 //! Everything here is pure: `now` is an argument and the seen ids are asked through
 //! [`SeenMessages`], which the caller backs with its store.
@@ -108,12 +114,6 @@ impl ReplayGuard {
             });
         }
         Ok(Admission::New)
-    }
-
-    /// Until when the store must remember that (sender, id) was seen: after that the window
-    /// refuses the message anyway.
-    pub fn remember_until(&self, header: &Header) -> OffsetDateTime {
-        header.created_at() + self.max_age + self.max_skew
     }
 }
 
@@ -231,10 +231,34 @@ mod tests {
             guard.admit(&header, AT + Duration::days(30), &seen),
             Ok(Admission::Duplicate)
         );
-        assert_eq!(
-            guard.remember_until(&header),
-            datetime!(2025-03-08 09:35:00 UTC)
-        );
+    }
+
+    #[test]
+    fn a_resealed_copy_of_a_received_message_is_a_duplicate() {
+        // The first copy arrived but its receipt was lost; the sender kept retrying and, at
+        // half the window, sealed the message again. The new copy is inside the window, and
+        // only the seen id stops it from being processed twice.
+        let w = world();
+        let env = ke_to_ug(&w);
+        let guard = ReplayGuard::default();
+        let mut seen = HashSet::new();
+        let Received::New(first) = receive(&env, &w.ug, &w.dir, &guard, AT, &seen).unwrap() else {
+            panic!("the first copy is new")
+        };
+        seen.insert((first.header().from(), first.header().id()));
+        let later = AT + Duration::days(4);
+        let again = crate::envelope::reseal(&w.ke, &env, &w.dir, later).unwrap();
+        let arrival = AT + Duration::days(9);
+        match receive(&again, &w.ug, &w.dir, &guard, arrival, &seen).unwrap() {
+            Received::Duplicate(h) => assert_eq!(h.id(), ID),
+            other => panic!("{other:?}"),
+        }
+        // Had the id been forgotten, it would have been processed again.
+        let forgotten = HashSet::new();
+        assert!(matches!(
+            receive(&again, &w.ug, &w.dir, &guard, arrival, &forgotten).unwrap(),
+            Received::New(_)
+        ));
     }
 
     #[test]
