@@ -61,6 +61,9 @@ audit log before the answer.",
         search,
         import_records,
         crate::register_api::import_register,
+        crate::trace_api::draft,
+        crate::trace_api::check,
+        crate::trace_api::print,
         ledger_key,
         ledger_checkpoint,
         ledger_leaf,
@@ -223,7 +226,7 @@ fn history_with_holder_agency(
 }
 
 /// Reads the item `key` after the policy allowed `action` on it, auditing the read.
-async fn read_item(
+pub(crate) async fn read_item(
     state: &AppState,
     caller: &Caller,
     action: Action,

@@ -20,6 +20,9 @@
 //! | `GET /api/v1/search?q=…` | the search document (`search --json`), paged by `limit`/`offset` |
 //! | `POST /api/v1/records` | JSON Lines import; 200 with the report, 422 if any line is rejected |
 //! | `POST /api/v1/registers?filename=` | import a register export (CSV, TSV, spreadsheet) → report |
+//! | `GET /api/v1/items/{key}/trace-draft?case=` | a trace request drafted from the item |
+//! | `POST /api/v1/traces/check?purpose=` | a trace request's gaps and proposed recipients |
+//! | `POST /api/v1/traces/print?purpose=&to=` | the printable request (HTML) |
 //! | `GET /api/v1/ledger/key` | the verifier key (text) |
 //! | `GET /api/v1/ledger/checkpoint` | the latest signed checkpoint (text) |
 //! | `GET /api/v1/ledger/leaves/{index}` | `{"leafIdx","leafHash","data"}` |
@@ -56,6 +59,7 @@ pub mod register_api;
 pub mod schema;
 pub mod session_api;
 pub mod tls;
+pub mod trace_api;
 mod worker;
 
 use audit_writer::AuditWriter;
@@ -372,6 +376,9 @@ pub fn router(state: AppState) -> Router {
         .route("/search", get(api::search))
         .route("/records", post(api::import_records))
         .route("/registers", post(register_api::import_register))
+        .route("/items/{key}/trace-draft", get(trace_api::draft))
+        .route("/traces/check", post(trace_api::check))
+        .route("/traces/print", post(trace_api::print))
         .route("/ledger/key", get(api::ledger_key))
         .route("/ledger/checkpoint", get(api::ledger_checkpoint))
         .route("/ledger/leaves/{index}", get(api::ledger_leaf))

@@ -870,13 +870,16 @@ async fn openapi_document_lists_every_route() {
         ("/api/v1/tokens", "post"),
         ("/api/v1/tokens/{id}", "delete"),
         ("/api/v1/registers", "post"),
+        ("/api/v1/items/{key}/trace-draft", "get"),
+        ("/api/v1/traces/check", "post"),
+        ("/api/v1/traces/print", "post"),
     ] {
         assert!(
             paths.get(path).and_then(|p| p.get(method)).is_some(),
             "{method} {path} missing from the OpenAPI document"
         );
     }
-    assert_eq!(paths.len(), 21, "{:?}", paths.keys().collect::<Vec<_>>());
+    assert_eq!(paths.len(), 24, "{:?}", paths.keys().collect::<Vec<_>>());
     let schemes = doc["components"]["securitySchemes"].as_object().unwrap();
     assert_eq!(schemes["session"]["in"], "cookie", "{schemes:?}");
     assert_eq!(schemes["bearer"]["scheme"], "bearer", "{schemes:?}");
@@ -2421,5 +2424,138 @@ FR-0004;FN-1;FN Herstal;FAL;7.62x51mm;Fusil;Belgique;1975;31/31/1976;Fabrique Na
         );
     }
     assert_eq!(s.ledger_size().await, ledger);
+    s.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------
+// Preparing trace requests (issue #5, first part).
+// ---------------------------------------------------------------------------------------
+
+/// A draft from a registry item, its check and its printable form, over the API: the caller
+/// is the officer, the custody read behind the routing proposal is audited with the case as
+/// purpose, and need-to-know applies to the item the request names.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trace_requests_are_drafted_checked_and_printed_with_custody_rights() {
+    let s = TestServer::start().await;
+    let (status, report) = s.post_records("", AUTH_RECORDS).await;
+    assert_eq!(status, 200, "{report}");
+    let alice = s.as_user("alice").await;
+
+    let path = format!("/api/v1/items/{ARMOURY_ITEM}/trace-draft?case=CR%20114%2F2026");
+    let (status, body) = s.status_of(&alice, "GET", &path).await;
+    assert_eq!(status, 403, "need-to-know: {body}");
+    let (status, body) = s
+        .status_of(
+            &alice,
+            "GET",
+            &format!("/api/v1/items/{OPEN_ITEM}/trace-draft"),
+        )
+        .await;
+    assert_eq!(status, 400, "the case is required: {body}");
+    let (status, draft) = s
+        .json_as(
+            &alice,
+            &format!("/api/v1/items/{OPEN_ITEM}/trace-draft?case=CR%20114%2F2026"),
+        )
+        .await;
+    assert_eq!(status, 200, "{draft}");
+    assert_eq!(draft["id"], format!("TR-{OPEN_ITEM}"));
+    assert_eq!(draft["officer"], "alice");
+    assert_eq!(draft["requesting_agency"], "police");
+    assert_eq!(draft["case_reference"], "CR 114/2026");
+    assert_eq!(draft["item"]["make"], "Glock");
+    assert_eq!(draft["registry_item"], OPEN_ITEM);
+
+    let post = |path: String, body: String| {
+        let alice = alice.clone();
+        let url = s.url(&path);
+        async move {
+            let r = alice
+                .post(url)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            let ct = r.headers()["content-type"].to_str().unwrap().to_owned();
+            (status, ct, r.text().await.unwrap())
+        }
+    };
+    // Naming a registry item: the purpose is required, and it is audited.
+    let (status, _, text) = post("/api/v1/traces/check".into(), draft.to_string()).await;
+    assert_eq!(status, 400, "{text}");
+    let (status, _, text) = post(
+        "/api/v1/traces/check?purpose=CR%20114%2F2026".into(),
+        draft.to_string(),
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["ready"], false, "{v}");
+    let codes: Vec<&str> = v["gaps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"missing_legal_basis"), "{codes:?}");
+    // Glock: the maker's home country is proposed.
+    assert_eq!(v["proposed_recipients"][0]["state"], "AT", "{v}");
+
+    // Printable, escaped, to the states given.
+    let mut done = draft.clone();
+    done["legal_basis"] = "Firearms Act <s. 4>".into();
+    let (status, ct, html) = post(
+        "/api/v1/traces/print?purpose=CR%20114%2F2026&to=AT,%20DE".into(),
+        done.to_string(),
+    )
+    .await;
+    assert_eq!(status, 200, "{html}");
+    assert!(ct.starts_with("text/html"), "{ct}");
+    assert!(html.contains("Firearms Act &lt;s. 4&gt;"), "{html}");
+    assert!(html.contains("<td>AT, DE</td>"), "{html}");
+
+    // A request naming the armoury's item is refused to alice; malformed ones name the field.
+    let mut armoury = draft.clone();
+    armoury["registry_item"] = ARMOURY_ITEM.into();
+    let (status, _, text) =
+        post("/api/v1/traces/check?purpose=x".into(), armoury.to_string()).await;
+    assert_eq!(status, 403, "{text}");
+    let mut bad = draft.clone();
+    bad["requesting_state"] = "XK".into();
+    let (status, _, text) = post("/api/v1/traces/check?purpose=x".into(), bad.to_string()).await;
+    assert_eq!(status, 422, "{text}");
+    assert!(
+        text.contains("XK") || text.contains("requesting_state"),
+        "{text}"
+    );
+    let (status, _, text) = post("/api/v1/traces/check".into(), "{not json".into()).await;
+    assert_eq!(status, 400, "{text}");
+    // Without a registry item: no custody read, no purpose needed.
+    let mut loose = draft.clone();
+    loose.as_object_mut().unwrap().remove("registry_item");
+    let (status, _, text) = post("/api/v1/traces/check".into(), loose.to_string()).await;
+    assert_eq!(status, 200, "{text}");
+
+    // A registry clerk may not read custody: refused.
+    let r = s
+        .clerk
+        .post(s.url("/api/v1/traces/check?purpose=x"))
+        .header("content-type", "application/json")
+        .body(draft.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+
+    let entries = s.audit_entries().await;
+    assert!(
+        entries.iter().any(|e| e["principal"] == "user:alice"
+            && e["action"] == "read_custody"
+            && e["resource"] == format!("item:{OPEN_ITEM}")
+            && e["purpose"] == "CR 114/2026"),
+        "{entries:?}"
+    );
     s.stop().await;
 }

@@ -1,0 +1,227 @@
+//! Preparing an ITI trace request over the API, as `tracemark trace draft|check|print` does:
+//! a draft from a registry item, the completeness check with the proposed recipients, and
+//! the printable request. Nothing is stored or sent (issue #5: not built yet).
+//!
+//! The proposal reads the item's chain of custody (who held it, where), so every route that
+//! touches a registry item is a custody read: it needs a `purpose` (the case), is audited, and
+//! need-to-know applies. A check of a request that names no registry item reads nothing of
+//! the registry and needs only the right to search it.
+
+use crate::api::{read_item, PurposeParams};
+use crate::auth::{check_purpose, Caller};
+use crate::error::ApiError;
+use crate::schema;
+use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::Value;
+use tracemark_access::policy::{Action, Resource};
+use tracemark_registry::tracing::{self, Requester, TracingError};
+use tracemark_trace::request::TraceRequest;
+use utoipa::IntoParams;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DraftParams {
+    /// Your case number; also the purpose of the custody read in the audit log.
+    pub case: String,
+    /// The request's reference (default `TR-<item key>`).
+    pub id: Option<String>,
+}
+
+/// A draft trace request for a registry item: its identification and every marking as
+/// recorded, the caller as officer and agency; what the registry cannot know is left for the
+/// officer (the check says what).
+#[utoipa::path(
+    get,
+    path = "/api/v1/items/{key}/trace-draft",
+    tag = "tracing",
+    params(("key" = String, Path, description = "The item key"), DraftParams),
+    responses(
+        (status = 200, description = "The draft request (the interchange form of a trace request)", body = Object),
+        (status = 400, description = "No case given", body = schema::ErrorBody),
+        (status = 403, description = "The policy set refuses (custody read, need-to-know)", body = schema::ErrorBody),
+        (status = 404, description = "No such item", body = schema::ErrorBody),
+    )
+)]
+pub async fn draft(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(key): Path<String>,
+    Query(p): Query<DraftParams>,
+) -> Result<Json<Value>, ApiError> {
+    let case = check_purpose(Some(&p.case), true)?;
+    read_item(&state, &caller, Action::ReadCustody, key.clone(), &case).await?;
+    let who = Requester {
+        trace_id: p.id.clone().unwrap_or_else(|| format!("TR-{key}")),
+        agency: caller.principal.agency.clone(),
+        officer: caller.principal.name.clone(),
+        case_reference: case,
+    };
+    let draft = state
+        .reader()
+        .run(move |node| tracing::draft_from_item(node, &key, &who))
+        .await?
+        .map_err(tracing_failure)?;
+    Ok(Json(serde_json::to_value(&draft).map_err(|e| {
+        ApiError::internal(format!("encoding the draft: {e}"))
+    })?))
+}
+
+fn tracing_failure(e: TracingError) -> ApiError {
+    match e {
+        TracingError::Draft(m) => unprocessable(m),
+        TracingError::Query(tracemark_registry::query::QueryError::NotFound(k)) => {
+            ApiError::not_found(format!("no item '{k}'"))
+        }
+        other => ApiError::internal(other.to_string()),
+    }
+}
+
+fn unprocessable(message: String) -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        schema::ErrorCode::Unprocessable,
+        message,
+    )
+}
+
+/// Parses the body and authorizes what the assessment will read.
+async fn authorized_request(
+    state: &AppState,
+    caller: &Caller,
+    purpose: Option<&str>,
+    body: &Bytes,
+) -> Result<TraceRequest, ApiError> {
+    let request: TraceRequest = serde_json::from_slice(body).map_err(|e| {
+        let message = format!(
+            "the trace request (line {}, column {}): {e}",
+            e.line(),
+            e.column()
+        );
+        if e.is_data() {
+            unprocessable(message)
+        } else {
+            ApiError::bad_request(message)
+        }
+    })?;
+    match &request.registry_item {
+        Some(key) => {
+            let purpose = check_purpose(purpose, true)?;
+            read_item(
+                state,
+                caller,
+                Action::ReadCustody,
+                key.as_str().to_owned(),
+                &purpose,
+            )
+            .await?;
+        }
+        None => {
+            let purpose = check_purpose(purpose, false)?;
+            state
+                .authorize(
+                    caller,
+                    Action::Search,
+                    &Resource::Registry,
+                    "trace check",
+                    &purpose,
+                )
+                .await?;
+        }
+    }
+    Ok(request)
+}
+
+/// Check a trace request: its gaps (blocking or weakening, each with why it matters and what
+/// would fix it), whether it is ready to send, and the states to send it to with the reasons
+/// (country of manufacture, last legal import, previous holders in the registry item's chain
+/// of custody).
+#[utoipa::path(
+    post,
+    path = "/api/v1/traces/check",
+    tag = "tracing",
+    params(PurposeParams),
+    request_body(description = "A trace request (as `tracemark trace draft` writes it)", content_type = "application/json", content = Object),
+    responses(
+        (status = 200, description = "`{ready, gaps, proposed_recipients, custody}`", body = Object),
+        (status = 400, description = "Not JSON, or no purpose for a request naming a registry item", body = schema::ErrorBody),
+        (status = 403, description = "The policy set refuses", body = schema::ErrorBody),
+        (status = 422, description = "A field of the request is malformed (named in the message)", body = schema::ErrorBody),
+    )
+)]
+pub async fn check(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(p): Query<PurposeParams>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let request = authorized_request(&state, &caller, p.purpose.as_deref(), &body).await?;
+    let assessment = state
+        .reader()
+        .run(move |node| tracing::assess(node, &request))
+        .await?
+        .map_err(tracing_failure)?;
+    Ok(Json(assessment.to_json()))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PrintParams {
+    /// Why the registry item is read (required when the request names one).
+    pub purpose: Option<String>,
+    /// The requested states, comma-separated (default: the proposed ones).
+    pub to: Option<String>,
+}
+
+/// The request as a printable page (HTML; print it or save it as PDF), for a state that does
+/// not run Tracemark.
+#[utoipa::path(
+    post,
+    path = "/api/v1/traces/print",
+    tag = "tracing",
+    params(PrintParams),
+    request_body(description = "A trace request", content_type = "application/json", content = Object),
+    responses(
+        (status = 200, description = "The printable request", body = String, content_type = "text/html"),
+        (status = 400, description = "Not JSON, or no purpose for a request naming a registry item", body = schema::ErrorBody),
+        (status = 403, description = "The policy set refuses", body = schema::ErrorBody),
+        (status = 422, description = "A field of the request is malformed", body = schema::ErrorBody),
+    )
+)]
+pub async fn print(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(p): Query<PrintParams>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let request = authorized_request(&state, &caller, p.purpose.as_deref(), &body).await?;
+    let to: Vec<String> =
+        p.to.as_deref()
+            .unwrap_or("")
+            .split(',')
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect();
+    let html = state
+        .reader()
+        .run(move |node| {
+            let a = tracing::assess(node, &request)?;
+            let to = if to.is_empty() {
+                a.proposals
+                    .iter()
+                    .map(|p| p.state.as_str().to_owned())
+                    .collect()
+            } else {
+                to
+            };
+            Ok::<_, TracingError>(tracing::print_html(&request, &a, &to))
+        })
+        .await?
+        .map_err(tracing_failure)?;
+    Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response())
+}
