@@ -38,6 +38,10 @@ pub enum TraceCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Draft the answer to a request received from another state (JSON file, or -): the
+    /// records of this registry that match its serials and a proposed outcome with findings
+    /// from the chain of custody, for an officer to review.
+    AnswerDraft { file: PathBuf },
     /// Write the request as a printable page (HTML; print it or save it as PDF from a
     /// browser), for a state that does not run Tracemark.
     Print {
@@ -143,6 +147,17 @@ pub fn run(cli: &Cli, command: &TraceCommand) -> Result<ExitCode, Failure> {
             } else {
                 ExitCode::from(1)
             })
+        }
+        TraceCommand::AnswerDraft { file } => {
+            let request = read_request(file)?;
+            let node = open(cli)?;
+            let index =
+                tracemark_registry::search::open(&node).map_err(|e| Failure::Internal(e.into()))?;
+            let d = tracing::draft_answer(&node, &index.index, &request, None).map_err(failure)?;
+            let mut out = std::io::stdout().lock();
+            serde_json::to_writer_pretty(&mut out, &d.to_json()).context("writing to stdout")?;
+            std::io::Write::write_all(&mut out, b"\n").context("writing to stdout")?;
+            Ok(ExitCode::SUCCESS)
         }
         TraceCommand::Print { file, to } => {
             let request = read_request(file)?;

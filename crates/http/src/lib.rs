@@ -23,6 +23,7 @@
 //! | `GET /api/v1/items/{key}/trace-draft?case=` | a trace request drafted from the item |
 //! | `POST /api/v1/traces/check?purpose=` | a trace request's gaps and proposed recipients |
 //! | `POST /api/v1/traces/print?purpose=&to=` | the printable request (HTML) |
+//! | `POST /api/v1/traces/answer-draft?purpose=` | an answer to a received request, from the registry |
 //! | `GET /api/v1/ledger/key` | the verifier key (text) |
 //! | `GET /api/v1/ledger/checkpoint` | the latest signed checkpoint (text) |
 //! | `GET /api/v1/ledger/leaves/{index}` | `{"leafIdx","leafHash","data"}` |
@@ -379,6 +380,7 @@ pub fn router(state: AppState) -> Router {
         .route("/items/{key}/trace-draft", get(trace_api::draft))
         .route("/traces/check", post(trace_api::check))
         .route("/traces/print", post(trace_api::print))
+        .route("/traces/answer-draft", post(trace_api::answer_draft))
         .route("/ledger/key", get(api::ledger_key))
         .route("/ledger/checkpoint", get(api::ledger_checkpoint))
         .route("/ledger/leaves/{index}", get(api::ledger_leaf))

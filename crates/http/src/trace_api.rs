@@ -90,14 +90,10 @@ fn unprocessable(message: String) -> ApiError {
     )
 }
 
-/// Parses the body and authorizes what the assessment will read.
-async fn authorized_request(
-    state: &AppState,
-    caller: &Caller,
-    purpose: Option<&str>,
-    body: &Bytes,
-) -> Result<TraceRequest, ApiError> {
-    let request: TraceRequest = serde_json::from_slice(body).map_err(|e| {
+/// The trace request of a body: 400 when it is not JSON, 422 naming the field when a field
+/// is malformed.
+fn parse_request(body: &Bytes) -> Result<TraceRequest, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
         let message = format!(
             "the trace request (line {}, column {}): {e}",
             e.line(),
@@ -108,7 +104,17 @@ async fn authorized_request(
         } else {
             ApiError::bad_request(message)
         }
-    })?;
+    })
+}
+
+/// Parses the body and authorizes what the assessment will read.
+async fn authorized_request(
+    state: &AppState,
+    caller: &Caller,
+    purpose: Option<&str>,
+    body: &Bytes,
+) -> Result<TraceRequest, ApiError> {
+    let request = parse_request(body)?;
     match &request.registry_item {
         Some(key) => {
             let purpose = check_purpose(purpose, true)?;
@@ -224,4 +230,59 @@ pub async fn print(
         .await?
         .map_err(tracing_failure)?;
     Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response())
+}
+
+/// Draft the answer to a trace request received from another state: the records of this
+/// registry that match its serials (need-to-know applies, as in a search) and a proposed
+/// outcome with findings from the chain of custody, for the officer to review before sending.
+#[utoipa::path(
+    post,
+    path = "/api/v1/traces/answer-draft",
+    tag = "tracing",
+    params(PurposeParams),
+    request_body(description = "The trace request received", content_type = "application/json", content = Object),
+    responses(
+        (status = 200, description = "`{candidates, answer}`; `answer` has the interchange form of an answer", body = Object),
+        (status = 400, description = "Not JSON, or no purpose", body = schema::ErrorBody),
+        (status = 403, description = "The policy set refuses", body = schema::ErrorBody),
+        (status = 422, description = "A field of the request is malformed", body = schema::ErrorBody),
+    )
+)]
+pub async fn answer_draft(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(p): Query<PurposeParams>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let purpose = check_purpose(p.purpose.as_deref(), true)?;
+    let request = parse_request(&body)?;
+    // Reading custody is what an answer is made of: the caller must be allowed it at all.
+    state
+        .authorize(
+            &caller,
+            Action::ReadCustody,
+            &Resource::Registry,
+            &format!("trace answer draft:{}", request.id.as_str()),
+            &purpose,
+        )
+        .await?;
+    let index = state.search_index();
+    let custodians = state.visible_custodians(&caller, &index.index, &purpose)?;
+    let draft = state
+        .reader()
+        .run(move |node| tracing::draft_answer(node, &index.index, &request, custodians.as_deref()))
+        .await?
+        .map_err(tracing_failure)?;
+    // Each record the findings come from is a custody read of its own, on record.
+    for c in &draft.candidates {
+        read_item(
+            &state,
+            &caller,
+            Action::ReadCustody,
+            c.key.clone(),
+            &purpose,
+        )
+        .await?;
+    }
+    Ok(Json(draft.to_json()))
 }

@@ -873,13 +873,14 @@ async fn openapi_document_lists_every_route() {
         ("/api/v1/items/{key}/trace-draft", "get"),
         ("/api/v1/traces/check", "post"),
         ("/api/v1/traces/print", "post"),
+        ("/api/v1/traces/answer-draft", "post"),
     ] {
         assert!(
             paths.get(path).and_then(|p| p.get(method)).is_some(),
             "{method} {path} missing from the OpenAPI document"
         );
     }
-    assert_eq!(paths.len(), 24, "{:?}", paths.keys().collect::<Vec<_>>());
+    assert_eq!(paths.len(), 25, "{:?}", paths.keys().collect::<Vec<_>>());
     let schemes = doc["components"]["securitySchemes"].as_object().unwrap();
     assert_eq!(schemes["session"]["in"], "cookie", "{schemes:?}");
     assert_eq!(schemes["bearer"]["scheme"], "bearer", "{schemes:?}");
@@ -2557,5 +2558,59 @@ async fn trace_requests_are_drafted_checked_and_printed_with_custody_rights() {
             && e["purpose"] == "CR 114/2026"),
         "{entries:?}"
     );
+
+    // The requested side: an answer drafted from the registry, need-to-know applied to the
+    // records it may come from.
+    let incoming = |serial: &str, make: &str| {
+        serde_json::json!({
+            "id": "TR-UG-7", "requesting_state": "UG", "requesting_agency": "UPF",
+            "officer": "D. Okello", "case_reference": "UG/77",
+            "priority": {"level": "routine"},
+            "item": {"kind": "firearm", "make": make,
+                     "markings": [{"text": serial, "kind": "serial"}]}
+        })
+        .to_string()
+    };
+    let (status, _, text) = post(
+        "/api/v1/traces/answer-draft".into(),
+        incoming("AB1234", "Glock"),
+    )
+    .await;
+    assert_eq!(status, 400, "a purpose is required: {text}");
+    let (status, _, text) = post(
+        "/api/v1/traces/answer-draft?purpose=TR-UG-7".into(),
+        incoming("AB1234", "Glock"),
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["candidates"][0]["item"], OPEN_ITEM, "{v}");
+    assert_eq!(v["answer"]["outcome"]["kind"], "full", "{v}");
+    // The armoury's rifle is not alice's to read: no record for her…
+    let (status, _, text) = post(
+        "/api/v1/traces/answer-draft?purpose=TR-UG-7".into(),
+        incoming("5699999", "Norinco"),
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert!(v["candidates"].as_array().unwrap().is_empty(), "{v}");
+    assert_eq!(v["answer"]["outcome"]["kind"], "no_record", "{v}");
+    // …while the armoury's own stockpile manager finds it.
+    let armourer = s.as_user("armourer").await;
+    let r = armourer
+        .post(s.url("/api/v1/traces/answer-draft?purpose=TR-UG-7"))
+        .header("content-type", "application/json")
+        .body(incoming("5699999", "Norinco"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+    assert_eq!(v["candidates"][0]["item"], ARMOURY_ITEM, "{v}");
+    assert!(v["answer"]["outcome"]["findings"]["summary"]
+        .as_str()
+        .unwrap()
+        .contains("Ministry of Defence"));
     s.stop().await;
 }

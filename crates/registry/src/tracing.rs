@@ -188,6 +188,233 @@ impl Assessment {
     }
 }
 
+/// One record of this registry that may be the requested item.
+#[derive(Clone, Debug)]
+pub struct Candidate {
+    pub key: String,
+    /// The request's marking it was found by, and how (`exact`, `normalized`).
+    pub marking: String,
+    pub match_class: &'static str,
+    /// Whether the recorded make agrees with the request's (case and spacing aside); `None`
+    /// when either side has none.
+    pub make_agrees: Option<bool>,
+}
+
+/// An answer drafted from this registry for an officer to review: the candidates found by
+/// the request's legible serials, and a proposed outcome — `full` when exactly one record
+/// matches and its make agrees, `partial` when several might, `no_record` when none does —
+/// with findings drafted from the chain of custody. `answer` has the interchange form of an
+/// answer (`trace::lifecycle::Outcome` inside), so it can be sent as it is once reviewed.
+#[derive(Clone, Debug)]
+pub struct DraftAnswer {
+    pub candidates: Vec<Candidate>,
+    pub answer: Value,
+}
+
+impl DraftAnswer {
+    pub fn to_json(&self) -> Value {
+        json!({
+            "candidates": self.candidates.iter().map(|c| json!({
+                "item": c.key,
+                "marking": c.marking,
+                "match_class": c.match_class,
+                "make_agrees": c.make_agrees,
+            })).collect::<Vec<_>>(),
+            "answer": self.answer,
+        })
+    }
+}
+
+fn same_make(a: &str, b: &str) -> bool {
+    let norm = |s: &str| {
+        s.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect::<String>()
+    };
+    norm(a) == norm(b)
+}
+
+/// Drafts the answer to `request` from this registry (the requested state's side). Looks up
+/// each legible serial of the request (exact, then across scripts), keeps records whose make
+/// does not contradict the request's, and writes the findings from the chain of custody —
+/// e.g. "1985-06: imported from China North Industries (CN) by Ministry of Defence (KE),
+/// import licence IL-85/112".
+///
+/// `custodians` restricts the look-up to items the caller may read (need-to-know), as in a
+/// search: `None` is no restriction.
+pub fn draft_answer(
+    node: &Node,
+    index: &tracemark_search::Index,
+    request: &TraceRequest,
+    custodians: Option<&[String]>,
+) -> Result<DraftAnswer, TracingError> {
+    let mut candidates: Vec<Candidate> = Vec::new();
+    let mut searched = Vec::new();
+    for m in request.item.serials() {
+        // An obliterated serial is not searched as given (a restored one is: it was read).
+        if m.legibility.as_str() == "obliterated" {
+            continue;
+        }
+        let text = m.text.as_str();
+        if text.contains(['?', '*']) {
+            continue;
+        }
+        searched.push(text.to_owned());
+        let mut q = tracemark_search::Query::new(text.to_owned());
+        q.mode = tracemark_search::Mode::Normalized;
+        q.limit = 20;
+        q.custodians = custodians.map(<[String]>::to_vec);
+        let Ok(found) = index.search(&q) else {
+            continue;
+        };
+        for hit in found.hits {
+            if candidates.iter().any(|c| c.key == hit.item) {
+                continue;
+            }
+            let make_agrees = match (&request.item.make, &hit.make) {
+                (Some(a), Some(b)) => Some(same_make(a.as_str(), b)),
+                _ => None,
+            };
+            candidates.push(Candidate {
+                key: hit.item,
+                marking: text.to_owned(),
+                match_class: hit.match_class.as_str(),
+                make_agrees,
+            });
+        }
+    }
+    let agreeing: Vec<&Candidate> = candidates
+        .iter()
+        .filter(|c| c.make_agrees != Some(false))
+        .collect();
+    let answer = match agreeing.as_slice() {
+        [] => json!({"outcome": {"kind": "no_record", "searched": if searched.is_empty() {
+            "The request has no legible serial number to search by.".to_owned()
+        } else {
+            format!(
+                "The national register was searched for serial number(s) {} (exact and across scripts){}; no record matches.",
+                searched.join(", "),
+                request.item.make.as_ref().map(|m| format!(" with make {}", m.as_str())).unwrap_or_default()
+            )
+        }}}),
+        [one] => {
+            let findings = findings_for(node, &one.key)?;
+            json!({"outcome": {"kind": "full", "findings": findings}})
+        }
+        several => {
+            let findings = findings_for(node, &several[0].key)?;
+            let others: Vec<&str> = several[1..].iter().map(|c| c.key.as_str()).collect();
+            json!({"outcome": {"kind": "partial", "findings": findings, "missing": format!(
+                "{} records match the markings given; these findings are for {} and the others ({}) need the item's other markings or photographs to tell apart.",
+                several.len(), several[0].key, others.join(", ")
+            )}})
+        }
+    };
+    // Checked against the interchange form, so what the officer reviews can be sent.
+    serde_json::from_value::<tracemark_trace::lifecycle::Answer>(answer.clone())
+        .map_err(|e| TracingError::Draft(format!("drafting the answer: {e}")))?;
+    Ok(DraftAnswer { candidates, answer })
+}
+
+/// The findings of one record: its custody in words, the last legal holder, the point of
+/// diversion, and the states it went to next.
+fn findings_for(node: &Node, key: &str) -> Result<Value, TracingError> {
+    let h = query::history(node, key)?;
+    let p = &h.projection;
+    let actor = |a: &tracemark_domain::model::Actor| {
+        format!(
+            "{}{}",
+            a.name,
+            a.country
+                .map(|c| format!(" ({})", c.as_str()))
+                .unwrap_or_default()
+        )
+    };
+    let mut lines = Vec::new();
+    let item = &p.item;
+    if let Some(year) = item.year_of_manufacture {
+        lines.push(format!(
+            "{year}: manufactured{}{}",
+            item.make
+                .as_deref()
+                .map(|m| format!(" by {m}"))
+                .unwrap_or_default(),
+            item.country_of_manufacture
+                .map(|c| format!(" in {}", c.as_str()))
+                .unwrap_or_default()
+        ));
+    }
+    let mut next_states = Vec::new();
+    for e in p.events.iter().filter(|e| !e.void) {
+        let ev = &e.event;
+        let mut line = format!(
+            "{}: {}",
+            ev.date.as_str(),
+            ev.event_type.as_str().replace('_', " ")
+        );
+        if let Some(from) = &ev.from {
+            line.push_str(&format!(" from {}", actor(from)));
+        }
+        if let Some(to) = &ev.to {
+            line.push_str(&format!(" to {}", actor(to)));
+            if let Some(c) = to.country {
+                if c.as_str() != node.info.state && !next_states.contains(&c.as_str().to_owned()) {
+                    next_states.push(c.as_str().to_owned());
+                }
+            }
+        }
+        if let Some(place) = &ev.place {
+            line.push_str(&format!(" in {}", place.country.as_str()));
+        }
+        if let Some(docs) = e.object.get("documents").and_then(Value::as_array) {
+            for d in docs {
+                if let (Some(kind), Some(number)) = (d["kind"].as_str(), d["number"].as_str()) {
+                    line.push_str(&format!(", {} {number}", kind.replace('_', " ")));
+                }
+            }
+        }
+        lines.push(line);
+    }
+    if lines.is_empty() {
+        lines.push(format!("Recorded as {key}; no events are recorded."));
+    }
+    let mut findings = json!({
+        "summary": format!("Register record {key}: {}.", lines.join("; ")),
+    });
+    if let Some(h) = &p.last_legal_holder {
+        let mut holder = json!({"name": h.name});
+        if let Some(c) = h.country {
+            holder["country"] = json!(c.as_str());
+        }
+        if let Some(l) = &h.licence {
+            holder["licence"] = json!(l);
+        }
+        findings["last_legal_holder"] = holder;
+    }
+    if let Some(d) = &p.diversion {
+        let event = p.events.iter().find(|e| e.seq == d.seq);
+        let mut point = json!({
+            "description": if d.reported {
+                format!("{} (register record {key})", d.event_type.as_str().replace('_', " "))
+            } else {
+                format!("seized without a prior report of loss or theft: control was lost after the last legal transfer (register record {key})")
+            },
+        });
+        if let Some(e) = event {
+            point["date"] = json!(e.event.date.as_str());
+            if let Some(pl) = &e.event.place {
+                point["country"] = json!(pl.country.as_str());
+            }
+        }
+        findings["point_of_diversion"] = point;
+    }
+    if !next_states.is_empty() {
+        findings["next_states"] = json!(next_states);
+    }
+    Ok(findings)
+}
+
 /// HTML-escapes text for the print view.
 fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

@@ -145,3 +145,68 @@ fn bad_requests_and_unknown_items_are_refused_by_name() {
     let out = s.run(&["trace", "check", "/nonexistent/request.json"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
+
+/// The requested state's side: a request from another state, answered from this registry's
+/// records — the matching record found by its serial (even typed in another script), the
+/// findings drafted from the chain of custody, no record when nothing matches.
+#[test]
+fn answers_are_drafted_from_the_chain_of_custody() {
+    let s = Store::new("CN");
+    let (code, report) = s.import(&s.file("example.jsonl", EXAMPLE), &[]);
+    assert_eq!(code, 0, "{report}");
+    let request = |serial: &str, make: &str| {
+        serde_json::json!({
+            "id": "TR-KE-1", "requesting_state": "KE", "requesting_agency": "DCI",
+            "officer": "Insp. W. Otieno", "case_reference": "CR 1",
+            "priority": {"level": "routine"},
+            "item": {"kind": "firearm", "make": make,
+                     "markings": [{"text": serial, "kind": "serial"}]}
+        })
+    };
+    let draft = |v: Value| {
+        let f = s.file("incoming.json", &v.to_string());
+        s.json(&["trace", "answer-draft", f.to_str().unwrap()])
+    };
+    let v = draft(request("5612345", "NORINCO"));
+    assert_eq!(v["candidates"][0]["item"], "KE-2019-000123", "{v}");
+    assert_eq!(v["candidates"][0]["make_agrees"], true, "{v}");
+    let outcome = &v["answer"]["outcome"];
+    assert_eq!(outcome["kind"], "full", "{v}");
+    let summary = outcome["findings"]["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("1978: manufactured by Norinco in CN"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("1985-06: imported from China North Industries (CN) to Ministry of Defence (KE), import licence IL-85/112"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("2011-02-03: reported stolen in KE"),
+        "{summary}"
+    );
+    assert_eq!(
+        outcome["findings"]["last_legal_holder"]["name"],
+        "Ministry of Defence"
+    );
+    assert_eq!(
+        outcome["findings"]["point_of_diversion"]["date"],
+        "2011-02-03"
+    );
+    assert_eq!(
+        outcome["findings"]["next_states"],
+        serde_json::json!(["KE"])
+    );
+
+    // Another make: the record is shown but not taken for the item.
+    let v = draft(request("5612345", "Zastava"));
+    assert_eq!(v["candidates"][0]["make_agrees"], false, "{v}");
+    assert_eq!(v["answer"]["outcome"]["kind"], "no_record", "{v}");
+    // No such serial: no record, saying what was searched.
+    let v = draft(request("99-000", "Norinco"));
+    assert_eq!(v["answer"]["outcome"]["kind"], "no_record", "{v}");
+    assert!(v["answer"]["outcome"]["searched"]
+        .as_str()
+        .unwrap()
+        .contains("99-000"));
+}
