@@ -22,7 +22,7 @@ pub enum PolicyError {
     Request(String),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PrincipalKind {
     /// A person with a session.
     User,
@@ -114,7 +114,29 @@ pub struct PolicyEngine {
     policies: PolicySet,
     authorizer: Authorizer,
     types: EntityTypes,
+    /// Decisions already taken, by everything they depend on. The policy set never changes
+    /// after `new` and Cedar's evaluation is a pure function of the request, its entities and
+    /// the set, so a remembered decision is the decision; it saves the evaluation that every
+    /// search repeats per custodian agency. Bounded: emptied when full.
+    cache: std::sync::Mutex<HashMap<DecisionKey, Decision>>,
 }
+
+/// Every input of a decision.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct DecisionKey {
+    principal_kind: PrincipalKind,
+    name: String,
+    agency: String,
+    role: &'static str,
+    mfa: bool,
+    action: Action,
+    /// `None` for the registry; the item key and its holder agency otherwise.
+    item: Option<(String, Option<String>)>,
+    purpose: String,
+}
+
+/// Remembered decisions at most (a few MB at most).
+const DECISION_CACHE_ENTRIES: usize = 16_384;
 
 /// The entity type names, parsed once: Cedar parses a type name with its full grammar, and
 /// doing that for every entity of every decision was the largest single cost of an
@@ -159,12 +181,47 @@ impl PolicyEngine {
             policies,
             authorizer: Authorizer::new(),
             types: EntityTypes::new()?,
+            cache: std::sync::Mutex::new(HashMap::new()),
         })
     }
 
     /// May `who` do `action` on `resource`? `purpose` is what the client stated ("" if none).
     /// An error inside the evaluation denies (Cedar's default), it never allows.
     pub fn decide(
+        &self,
+        who: &Principal,
+        action: Action,
+        resource: &Resource,
+        purpose: &str,
+    ) -> Result<Decision, PolicyError> {
+        let key = DecisionKey {
+            principal_kind: who.kind,
+            name: who.name.clone(),
+            agency: who.agency.clone(),
+            role: who.role.as_str(),
+            mfa: who.mfa,
+            action,
+            item: match resource {
+                Resource::Item { key, holder_agency } => Some((key.clone(), holder_agency.clone())),
+                Resource::Registry => None,
+            },
+            purpose: purpose.to_owned(),
+        };
+        if let Some(d) = self.cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+            return Ok(d);
+        }
+        let d = self.evaluate(who, action, resource, purpose)?;
+        if let Ok(mut c) = self.cache.lock() {
+            if c.len() >= DECISION_CACHE_ENTRIES {
+                c.clear();
+            }
+            c.insert(key, d.clone());
+        }
+        Ok(d)
+    }
+
+    /// [`PolicyEngine::decide`] without the cache: Cedar's evaluation itself.
+    fn evaluate(
         &self,
         who: &Principal,
         action: Action,
@@ -248,5 +305,58 @@ impl PolicyEngine {
             allowed: answer.decision() == cedar_policy::Decision::Allow,
             reasons,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The cache never changes a decision: every role, agency, factor, action, resource and
+    /// purpose asked twice (the second time from the cache) agrees with Cedar asked afresh.
+    #[test]
+    fn remembered_decisions_are_the_decisions() {
+        let engine = PolicyEngine::new(&[]).unwrap();
+        let resources = [
+            Resource::Registry,
+            Resource::Item {
+                key: "KE-1".into(),
+                holder_agency: None,
+            },
+            Resource::Item {
+                key: "KE-2".into(),
+                holder_agency: Some("defence".into()),
+            },
+            Resource::Item {
+                key: "KE-2".into(),
+                holder_agency: Some("police".into()),
+            },
+        ];
+        for role in Role::ALL {
+            for agency in ["police", "defence"] {
+                for mfa in [false, true] {
+                    let who = Principal {
+                        kind: PrincipalKind::User,
+                        name: format!("{}-{agency}", role.as_str()),
+                        agency: agency.into(),
+                        role,
+                        mfa,
+                    };
+                    for action in Action::ALL {
+                        for resource in &resources {
+                            for purpose in ["", "case 1"] {
+                                let fresh =
+                                    engine.evaluate(&who, action, resource, purpose).unwrap();
+                                for _ in 0..2 {
+                                    let d = engine.decide(&who, action, resource, purpose).unwrap();
+                                    assert_eq!(d, fresh, "{who:?} {action:?} {resource:?}");
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(!engine.cache.lock().unwrap().is_empty());
     }
 }
