@@ -104,6 +104,11 @@ enum Command {
         #[command(subcommand)]
         command: federation::FederationCommand,
     },
+    /// The peer directory: other states' nodes (URL and public identity).
+    Peer {
+        #[command(subcommand)]
+        command: federation::PeerCommand,
+    },
     /// The chain of custody of an item.
     Custody {
         key: String,
@@ -490,6 +495,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Token { command } => return token(&cli, command),
         Command::Trace { command } => return trace::run(&cli, command),
         Command::Federation { command } => return federation::run(&cli, command),
+        Command::Peer { command } => return federation::peer(&cli, command),
         Command::Import(args) => return import::run(&cli, args),
         Command::Item {
             command: ItemCommand::Show { key, json },
