@@ -17,6 +17,7 @@ mod import;
 mod progress;
 
 mod export;
+mod federation;
 mod trace;
 
 /// Import and verify allocate and free millions of small JSON values; mimalloc does that
@@ -97,6 +98,16 @@ enum Command {
     Trace {
         #[command(subcommand)]
         command: trace::TraceCommand,
+    },
+    /// This node's federation identity (for the administrators of peer states).
+    Federation {
+        #[command(subcommand)]
+        command: federation::FederationCommand,
+    },
+    /// The peer directory: other states' nodes (URL and public identity).
+    Peer {
+        #[command(subcommand)]
+        command: federation::PeerCommand,
     },
     /// The chain of custody of an item.
     Custody {
@@ -442,6 +453,12 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 "signing key:   {} (owner-only; back it up, never share it)",
                 cli.data.join(tracemark_registry::node::KEY_FILE).display()
             );
+            println!(
+                "federation key: {} (owner-only; `tracemark federation identity` shows its public half)",
+                cli.data
+                    .join(tracemark_federation::identity::IDENTITY_FILE)
+                    .display()
+            );
             let now = SystemClock.now_rfc3339();
             accounts::add_agency(
                 node.store.as_mut(),
@@ -477,6 +494,8 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::User { command } => return user(&cli, command),
         Command::Token { command } => return token(&cli, command),
         Command::Trace { command } => return trace::run(&cli, command),
+        Command::Federation { command } => return federation::run(&cli, command),
+        Command::Peer { command } => return federation::peer(&cli, command),
         Command::Import(args) => return import::run(&cli, args),
         Command::Item {
             command: ItemCommand::Show { key, json },

@@ -5,6 +5,7 @@
 //!
 //! - [`node`]: creating and opening a node (store + signing key).
 //! - [`envelope`]: the ledger's leaf format (canonical JSON, versioned).
+//! - [`federation`]: the node's federation identity (`federation.key`) and its peer directory.
 //! - [`import`]: validated, idempotent, all-or-nothing import of JSON Lines.
 //! - [`query`]: items and chains of custody.
 //! - [`register`]: import of register exports (CSV, spreadsheets) through the same engine,
@@ -18,6 +19,7 @@
 
 pub mod audit;
 pub mod envelope;
+pub mod federation;
 pub mod holdings;
 pub mod import;
 mod lines;

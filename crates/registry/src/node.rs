@@ -2,7 +2,8 @@
 //!
 //! The store is the embedded SQLite file in the data folder, or a PostgreSQL database
 //! ([`Location::database`]). Either way the Ed25519 signing key is the file `node.key` in the
-//! data folder: with PostgreSQL, `init` writes it there and every app server on the same
+//! data folder (and the federation identity `federation.key` beside it, see
+//! [`crate::federation`]): with PostgreSQL, `init` writes it there and every app server on the same
 //! database is given a copy in its own data folder (the key never enters the database, so a
 //! database dump or replica cannot sign). The data folder also keeps the server's own search
 //! snapshot.
@@ -12,6 +13,7 @@ use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use tracemark_domain::ids::CountryCode;
+use tracemark_federation::identity::IDENTITY_FILE;
 use tracemark_ledger::{NoteSigner, NoteVerifier};
 use tracemark_store::{NodeInfo, PgStore, SqliteStore, Store, StoreError, WriterGuard};
 
@@ -125,7 +127,7 @@ impl Node {
         if at.store_exists()? {
             return Err(StoreError::AlreadyExists(at.describe()).into());
         }
-        if dir.join(KEY_FILE).exists() {
+        if dir.join(KEY_FILE).exists() || dir.join(IDENTITY_FILE).exists() {
             return Err(StoreError::AlreadyExists(dir.display().to_string()).into());
         }
         std::fs::create_dir_all(dir).map_err(|e| NodeError::Io(dir.display().to_string(), e))?;
@@ -133,6 +135,8 @@ impl Node {
         let key_path = dir.join(KEY_FILE);
         write_secret(&key_path, signer.to_private_key_string().as_bytes())
             .map_err(|e| NodeError::Io(key_path.display().to_string(), e))?;
+        // The federation identity, beside the ledger key (see `crate::federation`).
+        crate::federation::create(dir, state).map_err(|e| NodeError::Key(e.to_string()))?;
         let info = NodeInfo {
             state: state.to_string(),
             name: name.to_owned(),
@@ -220,7 +224,7 @@ impl Node {
     }
 }
 
-fn write_secret(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_secret(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]

@@ -283,6 +283,22 @@ pub struct AuditFilter {
     pub until: Option<String>,
 }
 
+/// A peer of the federation: another state's node, as an administrator added it. The rules
+/// (what a key conflict is, what a valid URL is) are `tracemark_federation::directory`'s; the
+/// store keeps the outcome, one row per state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PeerRow {
+    /// ISO 3166-1 alpha-2 code of the peer's state (the key).
+    pub state: String,
+    /// The peer's base URL.
+    pub url: String,
+    /// Its public identity, JSON (`{"state","sign","encrypt"}`).
+    pub identity: String,
+    pub added_at: String,
+    /// When the keys or the URL were last changed, if ever.
+    pub replaced_at: Option<String>,
+}
+
 /// Held while a whole import runs (see [`Store::writer_lock`]); released when dropped.
 pub struct WriterGuard(pub Box<dyn std::any::Any + Send>);
 
@@ -399,6 +415,51 @@ pub trait Store {
     /// filter runs in the database; with the default filter, entries `[from, from + limit)`).
     fn audit_entries(&self, from: u64, limit: u64, filter: &AuditFilter) -> Result<Vec<AuditRow>>;
     fn latest_audit_checkpoint(&self) -> Result<Option<StoredCheckpoint>>;
+
+    // --- The federation's peer directory (issue #5). ---
+
+    /// Every peer, in state order.
+    fn peers(&self) -> Result<Vec<PeerRow>>;
+    /// Adds a peer; [`StoreError::Duplicate`] if its state is already there.
+    fn add_peer(&mut self, peer: &PeerRow) -> Result<()>;
+    /// Puts `peer` in place of the row for its state (URL, identity and both times);
+    /// [`StoreError::Missing`] if there is none.
+    fn replace_peer(&mut self, peer: &PeerRow) -> Result<()>;
+}
+
+/// Checks the peer directory's contract on a fresh store of any backend: adding, the
+/// duplicate refused, replacing (only what exists), listing in state order.
+#[cfg(test)]
+pub(crate) fn check_peers(store: &mut dyn Store) {
+    let row = |state: &str, url: &str, key: &str| PeerRow {
+        state: state.into(),
+        url: url.into(),
+        identity: format!("{{\"state\":\"{state}\",\"sign\":\"{key}\"}}"),
+        added_at: "2026-12-04T10:00:00Z".into(),
+        replaced_at: None,
+    };
+    assert!(store.peers().unwrap().is_empty());
+    let ug = row("UG", "https://ug.example/", "a");
+    let ke = row("KE", "http://127.0.0.1:8080/", "b");
+    store.add_peer(&ug).unwrap();
+    store.add_peer(&ke).unwrap();
+    assert_eq!(store.peers().unwrap(), vec![ke.clone(), ug.clone()]);
+    assert!(matches!(
+        store.add_peer(&row("UG", "https://other.example/", "c")),
+        Err(StoreError::Duplicate(_))
+    ));
+    assert_eq!(store.peers().unwrap(), vec![ke.clone(), ug.clone()]);
+    let ug2 = PeerRow {
+        replaced_at: Some("2026-12-05T09:00:00Z".into()),
+        ..row("UG", "https://ug2.example/", "d")
+    };
+    store.replace_peer(&ug2).unwrap();
+    assert_eq!(store.peers().unwrap(), vec![ke, ug2]);
+    assert!(matches!(
+        store.replace_peer(&row("TZ", "https://tz.example/", "e")),
+        Err(StoreError::Missing(_))
+    ));
+    assert_eq!(store.peers().unwrap().len(), 2);
 }
 
 /// Checks the audit log's contract on a fresh store of any backend (the same checks run

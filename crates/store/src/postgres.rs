@@ -192,6 +192,16 @@ CREATE TABLE notifications (
 );
 CREATE INDEX notifications_by_agency ON notifications (agency, id);
 "#,
+    // 4: the federation's peer directory (issue #5).
+    r#"
+CREATE TABLE peers (
+    state TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    identity TEXT NOT NULL,
+    added_at TEXT NOT NULL,
+    replaced_at TEXT
+);
+"#,
 ];
 
 /// The schema version this program writes.
@@ -548,6 +558,41 @@ fn read_checkpoint(r: &Row) -> Result<StoredCheckpoint> {
 }
 
 impl Store for PgStore {
+    fn peers(&self) -> Result<Vec<PeerRow>> {
+        self.query(
+            "SELECT state, url, identity, added_at, replaced_at FROM peers ORDER BY state",
+            &[],
+        )?
+        .iter()
+        .map(|r| {
+            Ok(PeerRow {
+                state: r.try_get(0)?,
+                url: r.try_get(1)?,
+                identity: r.try_get(2)?,
+                added_at: r.try_get(3)?,
+                replaced_at: r.try_get(4)?,
+            })
+        })
+        .collect()
+    }
+
+    fn add_peer(&mut self, p: &PeerRow) -> Result<()> {
+        self.execute_raw(
+            "INSERT INTO peers (state, url, identity, added_at, replaced_at) VALUES ($1, $2, $3, $4, $5)",
+            &[&p.state, &p.url, &p.identity, &p.added_at, &p.replaced_at],
+        )?
+        .map_err(|e| constraint(e, || format!("peer {}", p.state), ""))?;
+        Ok(())
+    }
+
+    fn replace_peer(&mut self, p: &PeerRow) -> Result<()> {
+        let changed = self.execute(
+            "UPDATE peers SET url = $2, identity = $3, added_at = $4, replaced_at = $5 WHERE state = $1",
+            &[&p.state, &p.url, &p.identity, &p.added_at, &p.replaced_at],
+        )?;
+        one_row(changed, || format!("peer {}", p.state))
+    }
+
     fn insert_agency(&mut self, a: &AgencyRow) -> Result<()> {
         self.execute_raw(
             "INSERT INTO agencies (name, kind, holder_name, holder_kind, need_to_know, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -1491,5 +1536,12 @@ mod tests {
         let Some(url) = fresh_database() else { return };
         let mut s = PgStore::create(&url, &node()).unwrap();
         crate::check_audit_log(&mut s);
+    }
+
+    #[test]
+    fn peers_contract() {
+        let Some(url) = fresh_database() else { return };
+        let mut s = PgStore::create(&url, &node()).unwrap();
+        crate::check_peers(&mut s);
     }
 }

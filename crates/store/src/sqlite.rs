@@ -163,6 +163,16 @@ CREATE TABLE notifications (
 );
 CREATE INDEX notifications_by_agency ON notifications (agency, id);
 "#,
+    // 5: the federation's peer directory (issue #5).
+    r#"
+CREATE TABLE peers (
+    state TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    identity TEXT NOT NULL,
+    added_at TEXT NOT NULL,
+    replaced_at TEXT
+);
+"#,
 ];
 
 const USER_SELECT: &str = "SELECT name, agency, role, password_hash, totp_secret, totp_verified, failed_logins, locked_until, created_at FROM users";
@@ -437,6 +447,40 @@ fn insert_markings(tx: &rusqlite::Transaction<'_>, id: u64, markings: &[MarkingR
 }
 
 impl Store for SqliteStore {
+    fn peers(&self) -> Result<Vec<PeerRow>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT state, url, identity, added_at, replaced_at FROM peers ORDER BY state",
+        )?;
+        let rows = st.query_map([], |r| {
+            Ok(PeerRow {
+                state: r.get(0)?,
+                url: r.get(1)?,
+                identity: r.get(2)?,
+                added_at: r.get(3)?,
+                replaced_at: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn add_peer(&mut self, p: &PeerRow) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO peers (state, url, identity, added_at, replaced_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![p.state, p.url, p.identity, p.added_at, p.replaced_at],
+            )
+            .map_err(|e| unique(e, || format!("peer {}", p.state)))?;
+        Ok(())
+    }
+
+    fn replace_peer(&mut self, p: &PeerRow) -> Result<()> {
+        let changed = self.conn.execute(
+            "UPDATE peers SET url = ?2, identity = ?3, added_at = ?4, replaced_at = ?5 WHERE state = ?1",
+            params![p.state, p.url, p.identity, p.added_at, p.replaced_at],
+        )?;
+        one_row(changed, || format!("peer {}", p.state))
+    }
+
     fn insert_agency(&mut self, a: &AgencyRow) -> Result<()> {
         self.conn
             .execute(
@@ -1184,5 +1228,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut s = SqliteStore::create(dir.path(), &node()).unwrap();
         crate::check_audit_log(&mut s);
+    }
+
+    #[test]
+    fn peers_contract() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = SqliteStore::create(dir.path(), &node()).unwrap();
+        crate::check_peers(&mut s);
     }
 }

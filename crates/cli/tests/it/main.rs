@@ -34,6 +34,7 @@ mod cli;
 mod corrections;
 mod export;
 mod faults;
+mod federation;
 mod ledger;
 mod pg;
 mod register;
