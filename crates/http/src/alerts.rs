@@ -200,6 +200,41 @@ pub(crate) fn seized_items(path: &std::path::Path) -> Vec<String> {
     keys
 }
 
+/// The item keys of seizure and recovery events among the ledger leaves `[from, to)` — what
+/// an import that does not come as JSON Lines (a register upload) just recorded. A byte
+/// pre-check skips the leaves that cannot be one (most are items and other events).
+pub(crate) fn seized_in_ledger(node: &tracemark_registry::Node, from: u64, to: u64) -> Vec<String> {
+    let mut keys: Vec<String> = Vec::new();
+    for seq in from..to {
+        let Ok(Some(leaf)) = node.store.leaf(seq) else {
+            continue;
+        };
+        let data = &leaf.data;
+        let mentions = |w: &[u8]| data.windows(w.len()).any(|x| x == w);
+        if !mentions(b"\"seized\"") && !mentions(b"\"recovered\"") {
+            continue;
+        }
+        let Ok(env) = tracemark_registry::envelope::decode(data, false) else {
+            continue;
+        };
+        let r = &env.record;
+        let is_seizure = r.get("record").and_then(Value::as_str) == Some("event")
+            && matches!(
+                r.get("type").and_then(Value::as_str),
+                Some("seized" | "recovered")
+            );
+        if let (true, Some(item)) = (is_seizure, r.get("item").and_then(Value::as_str)) {
+            if !keys.iter().any(|k| k == item) {
+                keys.push(item.to_owned());
+                if keys.len() >= MAX_SEIZURES_PER_IMPORT {
+                    break;
+                }
+            }
+        }
+    }
+    keys
+}
+
 /// After an import: notifies the reporting agency of each item reported lost or stolen that
 /// the import recorded as seized or recovered. Returns the notifications sent, for the report.
 pub(crate) async fn seizures(

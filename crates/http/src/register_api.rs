@@ -178,7 +178,7 @@ pub async fn import_register(
     let recorded_by = format!("{}@{}", caller.principal.id(), caller.principal.agency);
     let accept_valid = params.accept_valid.unwrap_or(false);
     let clock = state.clock();
-    let (report, refreshed) = state
+    let (report, refreshed, seized) = state
         .writer()
         .run(move |node| {
             let opts = RegisterOptions {
@@ -193,17 +193,25 @@ pub async fn import_register(
                 progress: None,
             };
             let files = vec![upload.path().to_path_buf()];
+            let before = node.store.ledger_size().unwrap_or(u64::MAX);
             let report = register::import_register(node, &files, &opts, clock.as_ref());
             drop(upload);
             let report = report?;
+            let seized = if report.committed {
+                crate::alerts::seized_in_ledger(node, before, report.ledger_size)
+            } else {
+                Vec::new()
+            };
             let refreshed = report
                 .committed
                 .then(|| tracemark_registry::search::open(node));
-            Ok::<_, register::RegisterError>((report, refreshed))
+            Ok::<_, register::RegisterError>((report, refreshed, seized))
         })
         .await?
         .map_err(|e| ApiError::internal(format!("register import: {e}")))?;
     install_refreshed_index(&state, refreshed, report.ledger_size)?;
+    // Seizures of items another agency reported lost or stolen: that agency is told now.
+    crate::alerts::seizures(&state, &caller, seized).await?;
     let doc = report_document(report, &shown_name);
     if doc.errors.is_empty() {
         return Ok(Json(doc).into_response());

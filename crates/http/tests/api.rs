@@ -1725,6 +1725,29 @@ async fn a_hit_on_a_stolen_item_tells_the_searcher_whom_to_call_and_notifies_the
     assert_eq!(notes[0]["kind"], "seizure");
     assert_eq!(notes[0]["detail"]["by"], "service:intake");
 
+    // A seizure that arrives in a register upload (CSV) notifies them as well.
+    let next = later["next"].as_u64().unwrap();
+    let keeper_theft = r#"{"record":"event","id":"pol-3","item":"KE-2021-000007","type":"reported_stolen","date":"2025-06-01","place":{"country":"KE","admin1":"Nairobi"}}
+"#;
+    let (status, report) = s.post_as(&keeper, keeper_theft).await;
+    assert_eq!(status, 200, "{report}");
+    let csv = "Key,Serial,Make,Model,Status,Status date\nKE-2021-000007,BKX-4411,Glock,19,Seized,2025-09-20\n";
+    let (status, report) = s
+        .post_register("filename=customs-seizures.csv", csv.as_bytes().to_vec())
+        .await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(
+        report["accepted"], 1,
+        "the seizure only (the item is known): {report}"
+    );
+    let (_, later) = s
+        .json_as(&alice, &format!("/api/v1/notifications?after={next}"))
+        .await;
+    let notes = later["notifications"].as_array().unwrap();
+    assert_eq!(notes.len(), 1, "{later}");
+    assert_eq!(notes[0]["kind"], "seizure");
+    assert_eq!(notes[0]["item"], POLICE_PISTOL);
+
     // Bad paging is refused; roles without the right are refused and audited.
     let (status, _) = s.json_as(&alice, "/api/v1/notifications?limit=0").await;
     assert_eq!(status, 400);
