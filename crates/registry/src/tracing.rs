@@ -65,7 +65,7 @@ pub fn draft_from_item(
         .markings
         .iter()
         .filter(|m| m.kind.as_str() == "import")
-        .map(|m| json!({"text": m.text}))
+        .map(|m| import_mark(&m.text))
         .collect();
     let mut ident = Map::new();
     ident.insert("kind".into(), json!(item.kind.as_str()));
@@ -101,6 +101,36 @@ pub fn draft_from_item(
         "registry_item": key,
     });
     serde_json::from_value(draft).map_err(|e| TracingError::Draft(e.to_string()))
+}
+
+/// An import mark as the request carries it: the text as recorded, and the importing
+/// country and year when the mark shows them as separate tokens (ITI marks are typically
+/// `<country code> <year>` beside the importer's name, e.g. "KE 1985" or "IMP ET-82") — the
+/// country routes the request to the state of last legal import.
+fn import_mark(text: &str) -> Value {
+    let mut mark = json!({"text": text});
+    let tokens: Vec<&str> = text
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|t| !t.is_empty())
+        .collect();
+    // A two-letter upper-case token that is an assigned code; the first one wins.
+    if let Some(c) = tokens.iter().find_map(|t| {
+        (t.len() == 2 && t.bytes().all(|b| b.is_ascii_uppercase()))
+            .then(|| tracemark_domain::ids::CountryCode::parse(t).ok())
+            .flatten()
+    }) {
+        mark["country"] = json!(c.as_str());
+    }
+    // A four-digit year (two-digit years are ambiguous and left out).
+    if let Some(y) = tokens.iter().find_map(|t| {
+        (t.len() == 4 && t.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| t.parse::<i32>().ok())
+            .flatten()
+            .filter(|y| (1800..=2100).contains(y))
+    }) {
+        mark["year"] = json!(y);
+    }
+    mark
 }
 
 /// The item's previous holders from its chain of custody, oldest first (voided events left
@@ -564,6 +594,24 @@ pub fn print_html(
 #[cfg(test)]
 mod tests {
     use super::esc;
+
+    #[test]
+    fn import_marks_give_their_country_and_year() {
+        let m = super::import_mark("KE 1985");
+        assert_eq!(
+            (m["country"].as_str(), m["year"].as_i64()),
+            (Some("KE"), Some(1985))
+        );
+        let m = super::import_mark("IMP-ET-1982 Addis");
+        assert_eq!(
+            (m["country"].as_str(), m["year"].as_i64()),
+            (Some("ET"), Some(1982))
+        );
+        // Not a code (XK is not assigned), lower case, a two-digit year: nothing guessed.
+        let m = super::import_mark("XK ke 85");
+        assert!(m.get("country").is_none() && m.get("year").is_none(), "{m}");
+        assert_eq!(m["text"], "XK ke 85");
+    }
 
     #[test]
     fn escapes_markup() {

@@ -115,6 +115,40 @@ fn a_draft_from_the_registry_is_checked_routed_completed_and_printed() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("<td>CN, ET</td>"));
 }
 
+/// An import mark on the item gives the state of last legal import, proposed with its reason.
+#[test]
+fn import_marks_route_to_the_state_of_last_legal_import() {
+    let s = Store::new("KE");
+    let record = r#"{"record":"item","key":"KE-2020-000777","kind":"firearm","make":"Zastava","model":"M70","markings":[{"kind":"serial","text":"M70-4411"},{"kind":"import","text":"IMP ET 1982"}]}
+"#;
+    let (code, report) = s.import(&s.file("item.jsonl", record), &[]);
+    assert_eq!(code, 0, "{report}");
+    let d = s.json(&[
+        "trace",
+        "draft",
+        "--item",
+        "KE-2020-000777",
+        "--agency",
+        "DCI",
+        "--officer",
+        "O",
+        "--case",
+        "C",
+    ]);
+    assert_eq!(d["item"]["import_marks"][0]["country"], "ET", "{d}");
+    assert_eq!(d["item"]["import_marks"][0]["year"], 1982, "{d}");
+    let (_, v) = check(&s, &d);
+    let states: Vec<&str> = v["proposed_recipients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["state"].as_str().unwrap())
+        .collect();
+    assert!(states.contains(&"ET"), "{v}");
+    assert!(states.contains(&"RS"), "Zastava's home country: {v}");
+    assert!(!codes(&v).contains(&"no_import_mark"), "{v}");
+}
+
 #[test]
 fn bad_requests_and_unknown_items_are_refused_by_name() {
     let s = Store::new("KE");
