@@ -16,7 +16,7 @@ use tracemark_federation::{
     Receipt,
 };
 use tracemark_http::{AppState, Server};
-use tracemark_registry::{federation, FixedClock, Node};
+use tracemark_registry::{federation, FixedClock, Location, Node};
 use tracemark_store::AuditFilter;
 
 /// The server's clock.
@@ -28,6 +28,8 @@ const LIMIT: usize = 64 * 1024;
 struct Inbox {
     base: String,
     data: PathBuf,
+    /// The PostgreSQL store, when not the embedded one.
+    database: Option<String>,
     /// The server's public identity, as its `federation.key` holds it.
     me: PublicIdentity,
     /// A peer in the server's directory.
@@ -43,33 +45,47 @@ fn identity(state: &str) -> NodeIdentity {
 
 impl Inbox {
     async fn start() -> Inbox {
+        let dir = tempfile::tempdir().unwrap();
+        let at = Location::embedded(dir.path().join("data"));
+        let ug = identity("UG");
+        let ug_public = ug.public().to_canonical_json();
+        let init = at.clone();
+        let me = tokio::task::spawn_blocking(move || {
+            let clock = FixedClock(NOW_TEXT.into());
+            let mut node = Node::init_at(&init, "KE", None, &clock).unwrap();
+            federation::add_peer(
+                &mut node,
+                &ug_public,
+                "https://ug.example/",
+                false,
+                NOW_TEXT,
+            )
+            .unwrap();
+            federation::identity(&node).unwrap().public().clone()
+        })
+        .await
+        .unwrap();
+        Inbox::serve(at, me, ug, dir).await
+    }
+
+    /// Serves the node at `at` (already initialised, `ug` in its directory).
+    async fn serve(
+        at: Location,
+        me: PublicIdentity,
+        ug: NodeIdentity,
+        dir: tempfile::TempDir,
+    ) -> Inbox {
         // reqwest is built without a crypto provider of its own (see api.rs).
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let dir = tempfile::tempdir().unwrap();
-        let data = dir.path().join("data");
-        let ug = identity("UG");
-        let (me, data) = {
-            let ug_public = ug.public().to_canonical_json();
-            tokio::task::spawn_blocking(move || {
-                let clock = FixedClock(NOW_TEXT.into());
-                let mut node = Node::init(&data, "KE", None, &clock).unwrap();
-                federation::add_peer(
-                    &mut node,
-                    &ug_public,
-                    "https://ug.example/",
-                    false,
-                    NOW_TEXT,
-                )
-                .unwrap();
-                let me = federation::identity(&node).unwrap().public().clone();
-                (me, data)
-            })
-            .await
-            .unwrap()
-        };
-        let state_dir = data.clone();
+        let data = at.dir.clone();
+        let database = at.database.clone();
         let state = tokio::task::spawn_blocking(move || {
-            AppState::open(&state_dir, Arc::new(FixedClock(NOW_TEXT.into())), LIMIT)
+            AppState::open_at(
+                &at,
+                Arc::new(FixedClock(NOW_TEXT.into())),
+                LIMIT,
+                tracemark_http::AuthConfig::default(),
+            )
         })
         .await
         .unwrap()
@@ -85,6 +101,7 @@ impl Inbox {
         let inbox = Inbox {
             base: format!("http://{addr}"),
             data,
+            database,
             me,
             ug,
             shutdown,
@@ -143,14 +160,26 @@ impl Inbox {
 
     /// The inbox's entries in the audit log, read from the store, oldest first.
     fn audit(&self) -> Vec<Value> {
-        let node = Node::open(&self.data).unwrap();
-        node.store
-            .audit_entries(0, 10_000, &AuditFilter::default())
-            .unwrap()
-            .into_iter()
-            .map(|row| serde_json::from_slice::<Value>(&row.data).unwrap())
-            .filter(|e| e["action"] == "federation_receive")
-            .collect()
+        self.with_node(|node| {
+            node.store
+                .audit_entries(0, 10_000, &AuditFilter::default())
+                .unwrap()
+        })
+        .into_iter()
+        .map(|row| serde_json::from_slice::<Value>(&row.data).unwrap())
+        .filter(|e| e["action"] == "federation_receive")
+        .collect()
+    }
+
+    /// Runs `f` on the node, opened beside the server, on a blocking thread (the synchronous
+    /// PostgreSQL client runs a runtime of its own, which may not start or stop on an async
+    /// thread).
+    fn with_node<R>(&self, f: impl FnOnce(&Node) -> R) -> R {
+        let at = Location {
+            dir: self.data.clone(),
+            database: self.database.clone(),
+        };
+        tokio::task::block_in_place(|| f(&Node::open_at(&at).unwrap()))
     }
 
     async fn stop(self) {
@@ -217,10 +246,7 @@ async fn a_message_gets_one_receipt_and_is_stored_once() {
     let (status, _, again) = s.deliver(json.clone()).await;
     assert_eq!(status, 200, "{again}");
     assert_eq!(again, first);
-    let row = {
-        let node = Node::open(&s.data).unwrap();
-        node.store.inbox_get("UG", &env.id).unwrap().unwrap()
-    };
+    let row = s.with_node(|node| node.store.inbox_get("UG", &env.id).unwrap().unwrap());
     assert_eq!(row.receipt, first);
     assert_eq!(row.envelope, json.as_bytes());
     assert_eq!(row.kind, "trace_request");
@@ -324,8 +350,7 @@ async fn tampered_unknown_misaddressed_and_stale_messages_are_refused_and_logged
 
     // Nothing was stored, and the genuine message is still accepted afterwards.
     {
-        let node = Node::open(&s.data).unwrap();
-        assert!(node.store.inbox_get("UG", &good.id).unwrap().is_none());
+        assert!(s.with_node(|node| node.store.inbox_get("UG", &good.id).unwrap().is_none()));
     }
     let (status, _, body) = s.deliver(good.to_json()).await;
     assert_eq!(status, 200, "{body}");
@@ -342,4 +367,91 @@ async fn tampered_unknown_misaddressed_and_stale_messages_are_refused_and_logged
     assert_eq!(last["decision"], "allow");
     assert_eq!(last["resource"], format!("message:{}", good.id));
     s.stop().await;
+}
+
+/// A fresh database on the test server, or `None` (said loudly, or a failure under
+/// `TRACEMARK_TEST_REQUIRE_POSTGRES=1`) when there is none.
+fn fresh_database() -> Option<String> {
+    let Ok(server) = std::env::var("TRACEMARK_TEST_DATABASE_URL") else {
+        assert!(
+            std::env::var("TRACEMARK_TEST_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+            "TRACEMARK_TEST_DATABASE_URL is not set"
+        );
+        eprintln!("*** NOT RUN: TRACEMARK_TEST_DATABASE_URL is not set ***");
+        return None;
+    };
+    let name = format!("tm_inbox_{}", std::process::id());
+    let mut c = postgres::Client::connect(&server, postgres::NoTls).unwrap();
+    c.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+    let base = server.split('?').next().unwrap();
+    let (prefix, _) = base.rsplit_once('/').unwrap();
+    Some(format!("{prefix}/{name}"))
+}
+
+/// Two app servers on one PostgreSQL database (each with a copy of the keys), given the same
+/// messages at the same moment: every answer is 200, both servers give the same receipt for a
+/// message, and each message is stored once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_on_one_database_give_one_receipt_per_message() {
+    let Some(url) = tokio::task::spawn_blocking(fresh_database).await.unwrap() else {
+        return;
+    };
+    let dir_a = tempfile::tempdir().unwrap();
+    let dir_b = tempfile::tempdir().unwrap();
+    let at_a = Location {
+        dir: dir_a.path().join("data"),
+        database: Some(url.clone()),
+    };
+    let at_b = Location {
+        dir: dir_b.path().join("data"),
+        database: Some(url),
+    };
+    let ug = identity("UG");
+    let ug_public = ug.public().to_canonical_json();
+    let (init, copy_to) = (at_a.clone(), at_b.dir.clone());
+    let me = tokio::task::spawn_blocking(move || {
+        let clock = FixedClock(NOW_TEXT.into());
+        let mut node = Node::init_at(&init, "KE", None, &clock).unwrap();
+        federation::add_peer(
+            &mut node,
+            &ug_public,
+            "https://ug.example/",
+            false,
+            NOW_TEXT,
+        )
+        .unwrap();
+        let me = federation::identity(&node).unwrap().public().clone();
+        std::fs::create_dir_all(&copy_to).unwrap();
+        for file in ["node.key", "federation.key"] {
+            std::fs::copy(init.dir.join(file), copy_to.join(file)).unwrap();
+        }
+        me
+    })
+    .await
+    .unwrap();
+    let ug_b = NodeIdentity::from_secret_text(&ug.to_secret_text()).unwrap();
+    let a = Inbox::serve(at_a, me.clone(), ug, dir_a).await;
+    let b = Inbox::serve(at_b, me, ug_b, dir_b).await;
+    let a = Arc::new(a);
+    let b = Arc::new(b);
+    for _ in 0..20 {
+        let env = sealed(&a.ug, std::slice::from_ref(&a.me), NOW);
+        let json = env.to_json();
+        let (ra, rb) = tokio::join!(a.deliver(json.clone()), b.deliver(json.clone()));
+        assert_eq!(ra.0, 200, "{}", ra.2);
+        assert_eq!(rb.0, 200, "{}", rb.2);
+        assert_eq!(ra.2, rb.2, "one receipt per message");
+        let row = a.with_node(|node| node.store.inbox_get("UG", &env.id).unwrap().unwrap());
+        assert_eq!(row.receipt, ra.2);
+    }
+    // Twenty messages, forty deliveries: twenty `new` and twenty `duplicate` in the log.
+    let audit = a.audit();
+    assert_eq!(audit.len(), 40);
+    let new = audit.iter().filter(|e| e["reasons"][0] == "new").count();
+    assert_eq!(new, 20, "{audit:#?}");
+    let (Ok(a), Ok(b)) = (Arc::try_unwrap(a), Arc::try_unwrap(b)) else {
+        panic!("the servers are still shared")
+    };
+    a.stop().await;
+    b.stop().await;
 }
