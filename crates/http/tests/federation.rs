@@ -208,7 +208,11 @@ async fn the_identity_is_public() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let v: Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+    let text = r.text().await.unwrap();
+    // The OpenAPI schema describes the answer.
+    let doc: tracemark_http::schema::FederationIdentity = serde_json::from_str(&text).unwrap();
+    assert_eq!(doc.identity.state, "KE");
+    let v: Value = serde_json::from_str(&text).unwrap();
     let published = PublicIdentity::from_json(&v["identity"].to_string()).unwrap();
     assert_eq!(published, s.me);
     assert_eq!(v["fingerprint"], s.me.fingerprint().grouped());
@@ -229,6 +233,8 @@ async fn a_message_gets_one_receipt_and_is_stored_once() {
     assert_eq!(ct, "application/json");
     // The receipt verifies under the server's public identity, for this exact envelope.
     let receipt: Receipt = serde_json::from_str(&first).unwrap();
+    let described: tracemark_http::schema::DeliveryReceipt = serde_json::from_str(&first).unwrap();
+    assert_eq!(described.signature, receipt.signature);
     let mut as_ug_knows_it = Directory::new();
     as_ug_knows_it
         .add(Peer {
