@@ -46,7 +46,8 @@ const JSONL_TYPES: [&str; 5] = [
     info(
         title = "Tracemark API",
         description = "Marking, record-keeping and tracing of small arms and light weapons (UN ITI). \
-Every route but health, this document and `POST /api/v1/session` needs a credential: the `tracemark_session` \
+Every route but health, this document, `POST /api/v1/session` and the federation's two routes (peers are \
+authenticated by the signature on each envelope) needs a credential: the `tracemark_session` \
 cookie that sign-in sets (people; a TOTP code is required for administrators, auditors and tracing officers), \
 or `Authorization: Bearer tmk_…` (service accounts). Access is decided by the Cedar policy set \
 `policies/tracemark.cedar`; reads of items, custody, searches, imports and every denial are written to the \
@@ -85,6 +86,8 @@ audit log before the answer.",
         crate::admin::list_tokens,
         crate::admin::create_token,
         crate::admin::revoke_token,
+        crate::federation_api::identity,
+        crate::federation_api::inbox,
     ),
     components(schemas(
         schema::NotificationPage,
@@ -122,6 +125,9 @@ audit log before the answer.",
         schema::TotpEnrolment,
         schema::AuditPage,
         schema::AuditEntry,
+        schema::PublicIdentity,
+        schema::FederationIdentity,
+        schema::DeliveryReceipt,
     )),
     tags(
         (name = "registry", description = "Items, chains of custody, search and import"),
@@ -129,6 +135,7 @@ audit log before the answer.",
         (name = "meta", description = "Health and this document"),
         (name = "session", description = "Sign in and out, TOTP enrolment"),
         (name = "audit", description = "The audit log of reads, searches, imports, sign-ins and denials"),
+        (name = "federation", description = "Messages from other states' nodes (authenticated by signature) and this node's public identity"),
     )
 )]
 pub struct ApiDoc;

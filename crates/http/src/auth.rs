@@ -1,8 +1,9 @@
 //! Who is asking, may they, and the record of it: authentication of every request,
 //! authorization by the policy set, and the audit log.
 //!
-//! - Every route except `GET /health`, `GET /openapi.json` and `POST /session` needs a
-//!   credential: the session cookie [`SESSION_COOKIE`] (people, after `POST /session`) or
+//! - Every route except `GET /health`, `GET /openapi.json`, `POST /session` and the
+//!   federation's `POST /federation/inbox` and `GET /federation/identity` (a peer is
+//!   authenticated by the signature on each envelope) needs a credential: the session cookie [`SESSION_COOKIE`] (people, after `POST /session`) or
 //!   `Authorization: Bearer tmk_…` (service accounts). [`authenticate`] turns it into a
 //!   [`Caller`], or answers 401.
 //! - Handlers then call [`AppState::authorize`] with an action and a resource. The Cedar
@@ -83,7 +84,11 @@ pub(crate) fn session_cookie(headers: &HeaderMap) -> Option<String> {
 /// where the prefix is already stripped from the path.
 fn is_open(method: &Method, path: &str) -> bool {
     let path = path.strip_prefix("/api/v1").unwrap_or(path);
-    matches!(path, "/health" | "/openapi.json") || (path == "/session" && method == Method::POST)
+    matches!(path, "/health" | "/openapi.json")
+        || (path == "/session" && method == Method::POST)
+        // Peers: each envelope is authenticated by its signature (see `federation_api`).
+        || (path == "/federation/inbox" && method == Method::POST)
+        || (path == "/federation/identity" && method == Method::GET)
 }
 
 /// The authentication middleware (see the module documentation).
@@ -164,7 +169,7 @@ fn audited(action: Action) -> bool {
 }
 
 #[allow(clippy::too_many_arguments)] // one flat record; a builder would only hide the fields
-fn entry_for(
+pub(crate) fn entry_for(
     state: &AppState,
     principal: &str,
     agency: &str,

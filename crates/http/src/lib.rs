@@ -1,7 +1,8 @@
 //! `tracemark serve`: the JSON API over the registry engine, under `/api/v1/`, with its
 //! OpenAPI document at `/api/v1/openapi.json` (generated from the handlers with `utoipa`).
 //!
-//! **Access control** (see [`auth`]): every route but health, this document and sign-in needs
+//! **Access control** (see [`auth`]): every route but health, this document, sign-in and the
+//! federation's inbox and identity (peers sign every envelope) needs
 //! a session cookie (`POST /api/v1/session`) or a service account's bearer token; the Cedar
 //! policy set `policies/tracemark.cedar` decides what each role may do; reads, searches,
 //! imports, sign-ins and every denial go to the audit log before the answer.
@@ -33,6 +34,8 @@
 //! | `GET`/`DELETE /api/v1/session` | who is signed in / sign out |
 //! | `POST /api/v1/session/totp` | start TOTP enrolment: the `otpauth://` URL |
 //! | `GET /api/v1/audit?from=&limit=&principal=&agency=&action=&resource=&decision=&since=&until=` | the audit log, filtered in the database (auditors) |
+//! | `GET /api/v1/federation/identity` | this node's public federation identity and fingerprint (no credential) |
+//! | `POST /api/v1/federation/inbox` | a peer's sealed envelope → the signed delivery receipt (no credential: the signature authenticates; see [`federation_api`]) |
 //! | `GET /api/v1/openapi.json` | the OpenAPI document |
 //!
 //! Every error answer is `{"error":{"code","message","request_id"}}` (see [`error`]); every
@@ -56,6 +59,7 @@ pub mod api;
 mod audit_writer;
 pub mod auth;
 pub mod error;
+pub mod federation_api;
 pub mod register_api;
 pub mod schema;
 pub mod session_api;
@@ -403,6 +407,8 @@ pub fn router(state: AppState) -> Router {
         .route("/users/{name}/totp", post(admin::enrol_user_totp))
         .route("/tokens", get(admin::list_tokens).post(admin::create_token))
         .route("/tokens/{id}", axum::routing::delete(admin::revoke_token))
+        .route("/federation/identity", get(federation_api::identity))
+        .route("/federation/inbox", post(federation_api::inbox))
         .route("/openapi.json", get(api::openapi_json))
         // Only matched routes need a credential: an unknown path still answers 404.
         .route_layer(axum::middleware::from_fn_with_state(

@@ -62,6 +62,42 @@ pub struct Health {
     pub ledger_size: u64,
 }
 
+/// A node's public federation identity, as `tracemark peer add` takes it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PublicIdentity {
+    /// ISO 3166-1 alpha-2 code of the node's state.
+    pub state: String,
+    /// The Ed25519 key its messages and receipts are signed with.
+    pub sign: String,
+    /// The age X25519 recipient messages to it are encrypted for.
+    pub encrypt: String,
+}
+
+/// `GET /api/v1/federation/identity`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct FederationIdentity {
+    pub identity: PublicIdentity,
+    /// 16 hex digits in four groups, to compare by another channel before adding the peer.
+    pub fingerprint: String,
+}
+
+/// The signed delivery receipt the inbox answers with.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DeliveryReceipt {
+    /// Format version (1).
+    pub v: u32,
+    /// The message received (32 hex digits).
+    pub message_id: String,
+    /// The receiving state (the signer).
+    pub from: String,
+    /// RFC 3339 UTC: when it was first received.
+    pub received_at: String,
+    /// `sha256:<64 hex>` of the exact envelope received.
+    pub digest: String,
+    /// Ed25519 signature (base64) under the receiver's federation key.
+    pub signature: String,
+}
+
 /// One ledger leaf (`tracemark ledger leaf --json`).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Leaf {

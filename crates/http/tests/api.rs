@@ -874,13 +874,15 @@ async fn openapi_document_lists_every_route() {
         ("/api/v1/traces/check", "post"),
         ("/api/v1/traces/print", "post"),
         ("/api/v1/traces/answer-draft", "post"),
+        ("/api/v1/federation/identity", "get"),
+        ("/api/v1/federation/inbox", "post"),
     ] {
         assert!(
             paths.get(path).and_then(|p| p.get(method)).is_some(),
             "{method} {path} missing from the OpenAPI document"
         );
     }
-    assert_eq!(paths.len(), 25, "{:?}", paths.keys().collect::<Vec<_>>());
+    assert_eq!(paths.len(), 27, "{:?}", paths.keys().collect::<Vec<_>>());
     let schemes = doc["components"]["securitySchemes"].as_object().unwrap();
     assert_eq!(schemes["session"]["in"], "cookie", "{schemes:?}");
     assert_eq!(schemes["bearer"]["scheme"], "bearer", "{schemes:?}");

@@ -9,6 +9,11 @@
 //! The rules (what a key conflict is, what a valid base URL is) are
 //! `tracemark_federation::directory`'s; this module loads the directory from the store,
 //! applies them, and writes the outcome back.
+//!
+//! [`receive`] is the receiving side of a delivery (the inbox): the envelope is admitted by
+//! `tracemark_federation::replay::receive` against the stored directory, with the store's
+//! inbox as the seen ids; a new message is kept as received (still encrypted) with the signed
+//! receipt given for it, and a message that arrives again is answered with that same receipt.
 
 use crate::node::write_secret;
 use crate::Node;
@@ -16,8 +21,12 @@ use std::path::Path;
 use tracemark_domain::ids::CountryCode;
 use tracemark_federation::directory::{Added, DirectoryError};
 use tracemark_federation::identity::IDENTITY_FILE;
-use tracemark_federation::{Directory, Fingerprint, NodeIdentity, Peer, PeerUrl, PublicIdentity};
-use tracemark_store::{PeerRow, StoreError};
+use tracemark_federation::replay::ReplayGuard;
+use tracemark_federation::{
+    Directory, Envelope, Fingerprint, MessageId, NodeIdentity, Peer, PeerUrl, PublicIdentity,
+    Receipt, Received, Rejection,
+};
+use tracemark_store::{InboxRow, PeerRow, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum FederationError {
@@ -230,6 +239,157 @@ pub fn add_peer(
     Ok((peer, outcome))
 }
 
+/// A message accepted by [`receive`] (new, or received before).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivered {
+    /// The signed delivery receipt (JSON), the same for every delivery of one message.
+    pub receipt: String,
+    /// The sending state (authenticated by its signature).
+    pub sender: CountryCode,
+    pub message_id: MessageId,
+    /// The message kind (`request`, `ack`, …).
+    pub kind: String,
+    /// It had been received before: answered with the first receipt, nothing stored.
+    pub duplicate: bool,
+}
+
+/// Why [`receive`] did not give a receipt.
+#[derive(Debug, thiserror::Error)]
+pub enum InboxError {
+    /// The envelope is refused (see [`Rejection::code`] for the stable code). `claimed`
+    /// is the sender the envelope names, if it names a state at all — unauthenticated
+    /// unless the rejection came after the signature check.
+    #[error("{rejection}")]
+    Rejected {
+        claimed: Option<CountryCode>,
+        rejection: Rejection,
+    },
+    /// This node could not decide (its identity, its directory or its store failed): the
+    /// sender should try again later.
+    #[error(transparent)]
+    Failed(#[from] FederationError),
+}
+
+impl InboxError {
+    /// The rejection's stable code, or `error` for a failure of this node.
+    pub fn code(&self) -> &'static str {
+        match self {
+            InboxError::Rejected { rejection, .. } => rejection.code(),
+            InboxError::Failed(_) => "error",
+        }
+    }
+}
+
+/// Receives one envelope (its JSON as it arrived) at `now`: checks it (form, sender in the
+/// directory, signature, addressed to this node), applies the replay guard with the inbox as
+/// the seen ids, decrypts a new message, signs a receipt for it and stores the envelope as
+/// received with that receipt. A message already in the inbox is answered with the receipt
+/// stored for it, unchanged, and is neither decrypted nor stored again. The payload is not
+/// interpreted here.
+pub fn receive(
+    node: &mut Node,
+    envelope_json: &[u8],
+    now: time::OffsetDateTime,
+) -> Result<Delivered, InboxError> {
+    let envelope = Envelope::from_json(envelope_json).map_err(|rejection| {
+        // The claimed sender, for the log, when the JSON names one.
+        let claimed = serde_json::from_slice::<serde_json::Value>(envelope_json)
+            .ok()
+            .and_then(|v| v.get("from").and_then(|f| f.as_str()).map(str::to_owned))
+            .and_then(|f| CountryCode::parse(&f).ok());
+        InboxError::Rejected { claimed, rejection }
+    })?;
+    let claimed = CountryCode::parse(&envelope.from).ok();
+    let me = identity(node)?;
+    let directory = directory(node)?;
+    // The store's answer to "seen?": a failed lookup fails the delivery (it is recorded
+    // here and answered as seen, so that nothing is decrypted or stored on its account).
+    let failure: std::cell::RefCell<Option<StoreError>> = std::cell::RefCell::new(None);
+    let received = {
+        let store = node.store.as_ref();
+        let seen = |from: CountryCode, id: MessageId| match store
+            .inbox_get(from.as_str(), &id.to_string())
+        {
+            Ok(row) => row.is_some(),
+            Err(e) => {
+                *failure.borrow_mut() = Some(e);
+                true
+            }
+        };
+        tracemark_federation::receive(
+            &envelope,
+            &me,
+            &directory,
+            &ReplayGuard::default(),
+            now,
+            &seen,
+        )
+    };
+    if let Some(e) = failure.into_inner() {
+        return Err(FederationError::Store(e).into());
+    }
+    let header = match received.map_err(|rejection| InboxError::Rejected { claimed, rejection })? {
+        Received::Duplicate(header) => {
+            let row = stored(node, header.from(), header.id())?;
+            return Ok(Delivered {
+                receipt: row.receipt,
+                sender: header.from(),
+                message_id: header.id(),
+                kind: row.kind,
+                duplicate: true,
+            });
+        }
+        // The payload is not interpreted yet: it stays encrypted in the stored envelope.
+        Received::New(opened) => opened.into_parts().0,
+    };
+    let receipt = Receipt::issue(&me, &header, now).map_err(|e| FederationError::Identity {
+        path: IDENTITY_FILE.into(),
+        reason: format!("signing the receipt: {e}"),
+    })?;
+    let receipt_json = serde_json::to_string(&receipt).map_err(|e| FederationError::Identity {
+        path: IDENTITY_FILE.into(),
+        reason: format!("encoding the receipt: {e}"),
+    })?;
+    let row = InboxRow {
+        sender: header.from().as_str().to_owned(),
+        message_id: header.id().to_string(),
+        received_at: receipt.received_at.clone(),
+        kind: header.kind().as_str().to_owned(),
+        envelope: envelope_json.to_vec(),
+        receipt: receipt_json,
+    };
+    if node.store.inbox_put(&row).map_err(FederationError::Store)? {
+        return Ok(Delivered {
+            receipt: row.receipt,
+            sender: header.from(),
+            message_id: header.id(),
+            kind: row.kind,
+            duplicate: false,
+        });
+    }
+    // Another server (or request) stored the same message in the meantime: its receipt is
+    // the one given.
+    let first = stored(node, header.from(), header.id())?;
+    Ok(Delivered {
+        receipt: first.receipt,
+        sender: header.from(),
+        message_id: header.id(),
+        kind: first.kind,
+        duplicate: true,
+    })
+}
+
+/// The inbox row of a message the guard saw.
+fn stored(node: &Node, sender: CountryCode, id: MessageId) -> Result<InboxRow, FederationError> {
+    node.store
+        .inbox_get(sender.as_str(), &id.to_string())?
+        .ok_or_else(|| {
+            FederationError::Store(StoreError::Missing(format!(
+                "inbox message {id} from {sender}"
+            )))
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -346,5 +506,117 @@ mod peer_tests {
             Err(FederationError::PeerIdentity(_))
         ));
         assert_eq!(directory(&node).unwrap().len(), 1);
+    }
+}
+
+#[cfg(test)]
+mod inbox_tests {
+    use super::*;
+    use crate::FixedClock;
+    use time::macros::datetime;
+    use time::Duration;
+    use tracemark_federation::{seal, MessageKind};
+
+    const AT: time::OffsetDateTime = datetime!(2026-12-04 10:00:00 UTC);
+
+    #[test]
+    fn a_message_is_stored_once_and_answered_with_one_receipt() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = FixedClock("2026-12-04T09:00:00Z".into());
+        let mut node = Node::init(dir.path(), "KE", None, &clock).unwrap();
+        let me = identity(&node).unwrap();
+        let ug = NodeIdentity::generate(CountryCode::parse("UG").unwrap(), &mut rand_core::OsRng)
+            .unwrap();
+        add_peer(
+            &mut node,
+            &ug.public().to_canonical_json(),
+            "https://ug.example/",
+            false,
+            "2026-12-04T09:00:00Z",
+        )
+        .unwrap();
+        let id = MessageId::random(&mut rand_core::OsRng).unwrap();
+        let env = seal(
+            &ug,
+            std::slice::from_ref(me.public()),
+            MessageKind::TraceRequest,
+            id,
+            AT,
+            b"the request",
+        )
+        .unwrap();
+        let json = env.to_json();
+        let first = receive(&mut node, json.as_bytes(), AT + Duration::seconds(3)).unwrap();
+        assert!(!first.duplicate);
+        assert_eq!(first.sender, ug.state());
+        let receipt: Receipt = serde_json::from_str(&first.receipt).unwrap();
+        let mut dir_for_ug = Directory::new();
+        dir_for_ug
+            .add(Peer {
+                identity: me.public().clone(),
+                url: PeerUrl::parse("https://ke.example/").unwrap(),
+            })
+            .unwrap();
+        receipt.verify(&env, &dir_for_ug).unwrap();
+        let row = node
+            .store
+            .inbox_get("UG", &id.to_string())
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.envelope, json.as_bytes());
+        assert_eq!(row.kind, "trace_request");
+        assert_eq!(row.received_at, "2026-12-04T10:00:03Z");
+
+        // Again, later (even past the window): the same receipt, nothing new stored.
+        let again = receive(&mut node, json.as_bytes(), AT + Duration::days(30)).unwrap();
+        assert!(again.duplicate);
+        assert_eq!(again.receipt, first.receipt);
+        assert_eq!(
+            node.store
+                .inbox_get("UG", &id.to_string())
+                .unwrap()
+                .unwrap(),
+            row
+        );
+
+        // Refusals carry the stable code and the claimed sender.
+        fn code(node: &mut Node, bytes: &[u8], now: time::OffsetDateTime) -> &'static str {
+            match receive(node, bytes, now) {
+                Err(e @ InboxError::Rejected { .. }) => e.code(),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(code(&mut node, b"{not json", AT), "malformed");
+        let mut forged = env.clone();
+        forged.created_at = "2026-12-04T10:00:01Z".into();
+        assert_eq!(
+            code(&mut node, forged.to_json().as_bytes(), AT),
+            "bad_signature"
+        );
+        let late = seal(
+            &ug,
+            std::slice::from_ref(me.public()),
+            MessageKind::Ack,
+            MessageId::random(&mut rand_core::OsRng).unwrap(),
+            AT,
+            b"",
+        )
+        .unwrap();
+        assert_eq!(
+            code(&mut node, late.to_json().as_bytes(), AT + Duration::days(8)),
+            "too_old"
+        );
+        let err = receive(
+            &mut node,
+            late.to_json().as_bytes(),
+            AT - Duration::hours(1),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&err, InboxError::Rejected { claimed: Some(c), .. } if c.as_str() == "UG"),
+            "{err:?}"
+        );
+        assert_eq!(err.code(), "too_new");
+        assert!(node.store.inbox_get("UG", &late.id).unwrap().is_none());
     }
 }

@@ -5,7 +5,8 @@
 //!
 //! - [`node`]: creating and opening a node (store + signing key).
 //! - [`envelope`]: the ledger's leaf format (canonical JSON, versioned).
-//! - [`federation`]: the node's federation identity (`federation.key`) and its peer directory.
+//! - [`federation`]: the node's federation identity (`federation.key`), its peer directory, and
+//!   the inbox that receives peers' envelopes ([`federation::receive`]).
 //! - [`import`]: validated, idempotent, all-or-nothing import of JSON Lines.
 //! - [`query`]: items and chains of custody.
 //! - [`register`]: import of register exports (CSV, spreadsheets) through the same engine,

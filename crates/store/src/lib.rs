@@ -299,6 +299,26 @@ pub struct PeerRow {
     pub replaced_at: Option<String>,
 }
 
+/// A federation message as this node received it (the inbox): the envelope exactly as it
+/// arrived, still encrypted, and the signed delivery receipt given for it. The key is
+/// (sender, message id); a row is never changed or removed, so a message that arrives again
+/// is answered with the same receipt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InboxRow {
+    /// The sending state (ISO 3166-1 alpha-2).
+    pub sender: String,
+    /// The message id (32 hex digits).
+    pub message_id: String,
+    /// RFC 3339 UTC: when this node accepted it (the receipt's `received_at`).
+    pub received_at: String,
+    /// The message kind, as in the envelope (`request`, `ack`, …).
+    pub kind: String,
+    /// The envelope's JSON, as received.
+    pub envelope: Vec<u8>,
+    /// The receipt JSON given for it.
+    pub receipt: String,
+}
+
 /// Held while a whole import runs (see [`Store::writer_lock`]); released when dropped.
 pub struct WriterGuard(pub Box<dyn std::any::Any + Send>);
 
@@ -425,6 +445,43 @@ pub trait Store {
     /// Puts `peer` in place of the row for its state (URL, identity and both times);
     /// [`StoreError::Missing`] if there is none.
     fn replace_peer(&mut self, peer: &PeerRow) -> Result<()>;
+
+    // --- The federation inbox: messages received from peers (issue #5). ---
+
+    /// The message received from `sender` with `message_id`, if any.
+    fn inbox_get(&self, sender: &str, message_id: &str) -> Result<Option<InboxRow>>;
+    /// Records a received message; `false` (and nothing written) if one with the same
+    /// (sender, message id) is already there: a row is never overwritten.
+    fn inbox_put(&mut self, row: &InboxRow) -> Result<bool>;
+}
+
+/// Checks the inbox's contract on a fresh store of any backend: a row reads back as
+/// written, a second row with the same key is refused without overwriting, the key is
+/// (sender, id), and rows can be neither updated nor deleted.
+#[cfg(test)]
+pub(crate) fn check_inbox(store: &mut dyn Store) {
+    let row = |sender: &str, id: &str, receipt: &str| InboxRow {
+        sender: sender.into(),
+        message_id: id.into(),
+        received_at: "2026-12-04T10:00:00Z".into(),
+        kind: "request".into(),
+        envelope: vec![0, 1, 2, 255, b'{'],
+        receipt: receipt.into(),
+    };
+    let id = "00112233445566778899aabbccddeeff";
+    assert_eq!(store.inbox_get("KE", id).unwrap(), None);
+    let first = row("KE", id, "{\"r\":1}");
+    assert!(store.inbox_put(&first).unwrap());
+    assert_eq!(store.inbox_get("KE", id).unwrap(), Some(first.clone()));
+    // The same key again: refused, the first row kept.
+    assert!(!store.inbox_put(&row("KE", id, "{\"r\":2}")).unwrap());
+    assert_eq!(store.inbox_get("KE", id).unwrap(), Some(first.clone()));
+    // The same id from another sender is another message.
+    assert_eq!(store.inbox_get("UG", id).unwrap(), None);
+    let other = row("UG", id, "{\"r\":3}");
+    assert!(store.inbox_put(&other).unwrap());
+    assert_eq!(store.inbox_get("UG", id).unwrap(), Some(other));
+    assert_eq!(store.inbox_get("KE", id).unwrap(), Some(first));
 }
 
 /// Checks the peer directory's contract on a fresh store of any backend: adding, the

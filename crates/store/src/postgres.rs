@@ -202,6 +202,22 @@ CREATE TABLE peers (
     replaced_at TEXT
 );
 "#,
+    // 5: the federation inbox: messages received from peers, append-only (issue #5).
+    r#"
+CREATE TABLE federation_inbox (
+    sender TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    envelope BYTEA NOT NULL,
+    receipt TEXT NOT NULL,
+    PRIMARY KEY (sender, message_id)
+);
+CREATE TRIGGER federation_inbox_append_only BEFORE UPDATE OR DELETE ON federation_inbox
+    FOR EACH ROW EXECUTE FUNCTION tracemark_append_only();
+CREATE TRIGGER federation_inbox_no_truncate BEFORE TRUNCATE ON federation_inbox
+    FOR EACH STATEMENT EXECUTE FUNCTION tracemark_append_only();
+"#,
 ];
 
 /// The schema version this program writes.
@@ -591,6 +607,32 @@ impl Store for PgStore {
             &[&p.state, &p.url, &p.identity, &p.added_at, &p.replaced_at],
         )?;
         one_row(changed, || format!("peer {}", p.state))
+    }
+
+    fn inbox_get(&self, sender: &str, message_id: &str) -> Result<Option<InboxRow>> {
+        self.query_opt(
+            "SELECT sender, message_id, received_at, kind, envelope, receipt FROM federation_inbox WHERE sender = $1 AND message_id = $2",
+            &[&sender, &message_id],
+        )?
+        .map(|r| {
+            Ok(InboxRow {
+                sender: r.try_get(0)?,
+                message_id: r.try_get(1)?,
+                received_at: r.try_get(2)?,
+                kind: r.try_get(3)?,
+                envelope: r.try_get(4)?,
+                receipt: r.try_get(5)?,
+            })
+        })
+        .transpose()
+    }
+
+    fn inbox_put(&mut self, i: &InboxRow) -> Result<bool> {
+        let inserted = self.execute(
+            "INSERT INTO federation_inbox (sender, message_id, received_at, kind, envelope, receipt) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (sender, message_id) DO NOTHING",
+            &[&i.sender, &i.message_id, &i.received_at, &i.kind, &i.envelope, &i.receipt],
+        )?;
+        Ok(inserted == 1)
     }
 
     fn insert_agency(&mut self, a: &AgencyRow) -> Result<()> {
@@ -1543,5 +1585,19 @@ mod tests {
         let Some(url) = fresh_database() else { return };
         let mut s = PgStore::create(&url, &node()).unwrap();
         crate::check_peers(&mut s);
+    }
+
+    #[test]
+    fn inbox_contract() {
+        let Some(url) = fresh_database() else { return };
+        let mut s = PgStore::create(&url, &node()).unwrap();
+        crate::check_inbox(&mut s);
+        // Append-only: no update, no delete, no truncate.
+        let mut conn = s.conn().unwrap();
+        assert!(conn
+            .batch_execute("UPDATE federation_inbox SET receipt = 'x'")
+            .is_err());
+        assert!(conn.batch_execute("DELETE FROM federation_inbox").is_err());
+        assert!(conn.batch_execute("TRUNCATE federation_inbox").is_err());
     }
 }

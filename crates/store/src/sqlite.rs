@@ -173,6 +173,22 @@ CREATE TABLE peers (
     replaced_at TEXT
 );
 "#,
+    // 6: the federation inbox: messages received from peers, append-only (issue #5).
+    r#"
+CREATE TABLE federation_inbox (
+    sender TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    envelope BLOB NOT NULL,
+    receipt TEXT NOT NULL,
+    PRIMARY KEY (sender, message_id)
+) WITHOUT ROWID;
+CREATE TRIGGER federation_inbox_no_update BEFORE UPDATE ON federation_inbox
+BEGIN SELECT RAISE(ABORT, 'the federation inbox is append-only'); END;
+CREATE TRIGGER federation_inbox_no_delete BEFORE DELETE ON federation_inbox
+BEGIN SELECT RAISE(ABORT, 'the federation inbox is append-only'); END;
+"#,
 ];
 
 const USER_SELECT: &str = "SELECT name, agency, role, password_hash, totp_secret, totp_verified, failed_logins, locked_until, created_at FROM users";
@@ -479,6 +495,32 @@ impl Store for SqliteStore {
             params![p.state, p.url, p.identity, p.added_at, p.replaced_at],
         )?;
         one_row(changed, || format!("peer {}", p.state))
+    }
+
+    fn inbox_get(&self, sender: &str, message_id: &str) -> Result<Option<InboxRow>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT sender, message_id, received_at, kind, envelope, receipt FROM federation_inbox WHERE sender = ?1 AND message_id = ?2",
+        )?;
+        Ok(st
+            .query_row(params![sender, message_id], |r| {
+                Ok(InboxRow {
+                    sender: r.get(0)?,
+                    message_id: r.get(1)?,
+                    received_at: r.get(2)?,
+                    kind: r.get(3)?,
+                    envelope: r.get(4)?,
+                    receipt: r.get(5)?,
+                })
+            })
+            .optional()?)
+    }
+
+    fn inbox_put(&mut self, i: &InboxRow) -> Result<bool> {
+        let inserted = self.conn.execute(
+            "INSERT INTO federation_inbox (sender, message_id, received_at, kind, envelope, receipt) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (sender, message_id) DO NOTHING",
+            params![i.sender, i.message_id, i.received_at, i.kind, i.envelope, i.receipt],
+        )?;
+        Ok(inserted == 1)
     }
 
     fn insert_agency(&mut self, a: &AgencyRow) -> Result<()> {
@@ -1235,5 +1277,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut s = SqliteStore::create(dir.path(), &node()).unwrap();
         crate::check_peers(&mut s);
+    }
+
+    #[test]
+    fn inbox_contract() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = SqliteStore::create(dir.path(), &node()).unwrap();
+        crate::check_inbox(&mut s);
+        // Append-only: no update, no delete.
+        assert!(s
+            .conn
+            .execute("UPDATE federation_inbox SET receipt = 'x'", [])
+            .is_err());
+        assert!(s.conn.execute("DELETE FROM federation_inbox", []).is_err());
     }
 }
