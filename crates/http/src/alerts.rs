@@ -180,24 +180,30 @@ pub(crate) fn seized_items(path: &std::path::Path) -> Vec<String> {
         if !line.contains("seized") && !line.contains("recovered") {
             continue;
         }
-        let Ok(v) = serde_json::from_str::<Value>(&line) else {
+        let Ok(Value::Object(record)) = serde_json::from_str::<Value>(&line) else {
             continue;
         };
-        let is_seizure = v.get("record").and_then(Value::as_str) == Some("event")
-            && matches!(
-                v.get("type").and_then(Value::as_str),
-                Some("seized" | "recovered")
-            );
-        if let (true, Some(item)) = (is_seizure, v.get("item").and_then(Value::as_str)) {
-            if !keys.iter().any(|k| k == item) {
-                keys.push(item.to_owned());
-                if keys.len() >= MAX_SEIZURES_PER_IMPORT {
-                    break;
-                }
-            }
+        if collect_seizure(&mut keys, &record) {
+            break;
         }
     }
     keys
+}
+
+/// Adds the item of `record` to `keys` when the record is a seizure or recovery event (once
+/// per item); says whether the cap of items per import is reached.
+fn collect_seizure(keys: &mut Vec<String>, record: &serde_json::Map<String, Value>) -> bool {
+    let is_seizure = record.get("record").and_then(Value::as_str) == Some("event")
+        && matches!(
+            record.get("type").and_then(Value::as_str),
+            Some("seized" | "recovered")
+        );
+    if let (true, Some(item)) = (is_seizure, record.get("item").and_then(Value::as_str)) {
+        if !keys.iter().any(|k| k == item) {
+            keys.push(item.to_owned());
+        }
+    }
+    keys.len() >= MAX_SEIZURES_PER_IMPORT
 }
 
 /// The item keys of seizure and recovery events among the ledger leaves `[from, to)` — what
@@ -217,19 +223,8 @@ pub(crate) fn seized_in_ledger(node: &tracemark_registry::Node, from: u64, to: u
         let Ok(env) = tracemark_registry::envelope::decode(data, false) else {
             continue;
         };
-        let r = &env.record;
-        let is_seizure = r.get("record").and_then(Value::as_str) == Some("event")
-            && matches!(
-                r.get("type").and_then(Value::as_str),
-                Some("seized" | "recovered")
-            );
-        if let (true, Some(item)) = (is_seizure, r.get("item").and_then(Value::as_str)) {
-            if !keys.iter().any(|k| k == item) {
-                keys.push(item.to_owned());
-                if keys.len() >= MAX_SEIZURES_PER_IMPORT {
-                    break;
-                }
-            }
+        if collect_seizure(&mut keys, &env.record) {
+            break;
         }
     }
     keys
