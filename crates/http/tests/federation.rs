@@ -43,28 +43,25 @@ fn identity(state: &str) -> NodeIdentity {
     NodeIdentity::generate(CountryCode::parse(state).unwrap(), &mut rand_core::OsRng).unwrap()
 }
 
+/// Initialises a KE node at `at` with UG (`ug_public`) in its directory; returns KE's public
+/// identity.
+fn init_ke_knowing(at: &Location, ug_public: &str) -> PublicIdentity {
+    let clock = FixedClock(NOW_TEXT.into());
+    let mut node = Node::init_at(at, "KE", None, &clock).unwrap();
+    federation::add_peer(&mut node, ug_public, "https://ug.example/", false, NOW_TEXT).unwrap();
+    federation::identity(&node).unwrap().public().clone()
+}
+
 impl Inbox {
     async fn start() -> Inbox {
         let dir = tempfile::tempdir().unwrap();
         let at = Location::embedded(dir.path().join("data"));
         let ug = identity("UG");
-        let ug_public = ug.public().to_canonical_json();
         let init = at.clone();
-        let me = tokio::task::spawn_blocking(move || {
-            let clock = FixedClock(NOW_TEXT.into());
-            let mut node = Node::init_at(&init, "KE", None, &clock).unwrap();
-            federation::add_peer(
-                &mut node,
-                &ug_public,
-                "https://ug.example/",
-                false,
-                NOW_TEXT,
-            )
+        let ug_public = ug.public().to_canonical_json();
+        let me = tokio::task::spawn_blocking(move || init_ke_knowing(&init, &ug_public))
+            .await
             .unwrap();
-            federation::identity(&node).unwrap().public().clone()
-        })
-        .await
-        .unwrap();
         Inbox::serve(at, me, ug, dir).await
     }
 
@@ -416,17 +413,7 @@ async fn two_servers_on_one_database_give_one_receipt_per_message() {
     let ug_public = ug.public().to_canonical_json();
     let (init, copy_to) = (at_a.clone(), at_b.dir.clone());
     let me = tokio::task::spawn_blocking(move || {
-        let clock = FixedClock(NOW_TEXT.into());
-        let mut node = Node::init_at(&init, "KE", None, &clock).unwrap();
-        federation::add_peer(
-            &mut node,
-            &ug_public,
-            "https://ug.example/",
-            false,
-            NOW_TEXT,
-        )
-        .unwrap();
-        let me = federation::identity(&node).unwrap().public().clone();
+        let me = init_ke_knowing(&init, &ug_public);
         std::fs::create_dir_all(&copy_to).unwrap();
         for file in ["node.key", "federation.key"] {
             std::fs::copy(init.dir.join(file), copy_to.join(file)).unwrap();
