@@ -319,6 +319,102 @@ pub struct InboxRow {
     pub receipt: String,
 }
 
+/// The projection row of a trace (issue #5): what a list of traces shows, derived from the
+/// trace's records in the trace log and recomputed from them by verification.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TraceRow {
+    /// The node-wide key: the requesting state, `:`, and the trace id (ids are the requesting
+    /// state's own numbering, so two states may use the same one).
+    pub key: String,
+    /// `requesting` (this node asked) or `requested` (this node was asked).
+    pub role: String,
+    pub requesting_state: String,
+    pub case_reference: String,
+    /// The trace this one was chained from, by key.
+    pub parent: Option<String>,
+    /// The life-cycle state's name (`draft`, `sent`, … `closed`).
+    pub status: String,
+    /// `urgent` or `routine` once sent.
+    pub priority: Option<String>,
+    /// The requested states, comma-separated in code order (empty while a draft).
+    pub requested_states: String,
+    /// RFC 3339: the first and the last event's times.
+    pub opened_at: String,
+    pub updated_at: String,
+    /// How many records the trace has in the trace log.
+    pub records: u64,
+}
+
+/// One leaf of the trace log.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TraceLeaf {
+    pub index: u64,
+    /// The key of the trace it belongs to.
+    pub trace: String,
+    pub data: Vec<u8>,
+    pub leaf_hash: Hash,
+}
+
+/// A federation message waiting for (or done with) delivery to one peer. The envelope is
+/// sealed once, when the step is recorded; the row then only tracks delivery.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboxRow {
+    /// The receiving state.
+    pub peer: String,
+    /// 32 hex digits; the key is (peer, message id).
+    pub message_id: String,
+    /// The key of the trace the message is about.
+    pub trace: String,
+    pub kind: String,
+    /// The envelope's JSON (resealed in place when it waited too long).
+    pub envelope: Vec<u8>,
+    pub created_at: String,
+    /// Failed attempts so far.
+    pub attempts: u32,
+    /// RFC 3339: not to be tried before.
+    pub next_attempt_at: String,
+    pub last_error: Option<String>,
+    /// When the peer's signed receipt came, and the receipt.
+    pub delivered_at: Option<String>,
+    pub receipt: Option<String>,
+    /// The peer refused the message for good (its rejection code and message): it is not
+    /// retried, and an officer must look at it.
+    pub refused: Option<String>,
+}
+
+/// A delivery confirmed by the peer's signed receipt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboxDelivery {
+    pub peer: String,
+    pub message_id: String,
+    pub delivered_at: String,
+    pub receipt: String,
+}
+
+/// Everything one trace step changes, written in one transaction: the step's records in the
+/// trace log (under one new signed checkpoint), the traces' new projection rows, the messages
+/// it sends, the message it came in (if received), and the delivery it confirms (if any).
+#[derive(Clone, Debug, Default)]
+pub struct TraceCommit {
+    /// (trace key, leaf bytes), appended in order.
+    pub records: Vec<(String, Vec<u8>)>,
+    /// Replaces the row of each trace named (inserting it if new).
+    pub projections: Vec<TraceRow>,
+    pub outbox: Vec<OutboxRow>,
+    /// With an inbox row, the commit happens only if the message is new.
+    pub inbox: Option<InboxRow>,
+    pub delivered: Option<OutboxDelivery>,
+}
+
+/// What [`Store::commit_trace`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TraceCommitted {
+    /// Written; the first record's index in the trace log.
+    Appended(u64),
+    /// The commit's inbox message was already there: nothing was written.
+    DuplicateMessage,
+}
+
 /// Held while a whole import runs (see [`Store::writer_lock`]); released when dropped.
 pub struct WriterGuard(pub Box<dyn std::any::Any + Send>);
 
@@ -453,6 +549,213 @@ pub trait Store {
     /// Records a received message; `false` (and nothing written) if one with the same
     /// (sender, message id) is already there: a row is never overwritten.
     fn inbox_put(&mut self, row: &InboxRow) -> Result<bool>;
+
+    // --- The trace log, the traces' projection and the outbox (issue #5). ---
+
+    /// Applies one trace step (see [`TraceCommit`]) atomically; `sign` signs the trace log's
+    /// new checkpoint. An outbox row with an existing (peer, id) is
+    /// [`StoreError::Duplicate`], and nothing is written.
+    fn commit_trace(
+        &mut self,
+        commit: &TraceCommit,
+        sign: &CheckpointSigner<'_>,
+    ) -> Result<TraceCommitted>;
+    fn trace_log_size(&self) -> Result<u64>;
+    /// The leaves with `from <= index < to`, in order.
+    fn trace_leaves(&self, from: u64, to: u64) -> Result<Vec<TraceLeaf>>;
+    /// The leaves of one trace, in order.
+    fn trace_records(&self, trace: &str) -> Result<Vec<TraceLeaf>>;
+    fn trace_checkpoints(&self) -> Result<Vec<StoredCheckpoint>>;
+    fn trace(&self, key: &str) -> Result<Option<TraceRow>>;
+    /// Every trace, most recently updated first.
+    fn traces(&self) -> Result<Vec<TraceRow>>;
+    /// Every outbox row, oldest first.
+    fn outbox(&self) -> Result<Vec<OutboxRow>>;
+    /// Records a failed delivery attempt: the new attempt count, next time and error, with
+    /// `refused` set when the peer refused for good, and the envelope when it was resealed.
+    fn outbox_failed(
+        &mut self,
+        peer: &str,
+        message_id: &str,
+        attempts: u32,
+        next_attempt_at: &str,
+        error: &str,
+        refused: bool,
+        resealed: Option<&[u8]>,
+    ) -> Result<()>;
+}
+
+/// Checks the trace log's contract on a fresh store of any backend: records, projections and
+/// outbox rows of one step land together under one signed checkpoint; a step that comes with
+/// a message already received writes nothing; an outbox key used twice fails the whole step;
+/// delivery and failures update only the outbox row; the log is append-only.
+#[cfg(test)]
+pub(crate) fn check_trace_log(store: &mut dyn Store) {
+    use tracemark_ledger::merkle::{leaf_hash, CompactRange};
+    let sign = |size: u64, root: &Hash| -> std::result::Result<String, String> {
+        Ok(format!(
+            "cp {size} {}",
+            root.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        ))
+    };
+    let row = |key: &str, status: &str, records: u64| TraceRow {
+        key: key.into(),
+        role: "requesting".into(),
+        requesting_state: "KE".into(),
+        case_reference: "CASE-1".into(),
+        parent: None,
+        status: status.into(),
+        priority: Some("routine".into()),
+        requested_states: "UG".into(),
+        opened_at: "2026-12-04T10:00:00Z".into(),
+        updated_at: format!("2026-12-04T10:0{records}:00Z"),
+        records,
+    };
+    let outbox = |id: &str| OutboxRow {
+        peer: "UG".into(),
+        message_id: id.into(),
+        trace: "KE:T-1".into(),
+        kind: "trace_request".into(),
+        envelope: b"{}".to_vec(),
+        created_at: "2026-12-04T10:01:00Z".into(),
+        attempts: 0,
+        next_attempt_at: "2026-12-04T10:01:00Z".into(),
+        last_error: None,
+        delivered_at: None,
+        receipt: None,
+        refused: None,
+    };
+    assert_eq!(store.trace_log_size().unwrap(), 0);
+    let first = TraceCommit {
+        records: vec![
+            ("KE:T-1".into(), b"draft".to_vec()),
+            ("KE:T-1".into(), b"sent".to_vec()),
+        ],
+        projections: vec![row("KE:T-1", "sent", 2)],
+        outbox: vec![outbox("aa"), outbox("bb")],
+        ..TraceCommit::default()
+    };
+    assert_eq!(
+        store.commit_trace(&first, &sign).unwrap(),
+        TraceCommitted::Appended(0)
+    );
+    assert_eq!(store.trace_log_size().unwrap(), 2);
+    let mut tree = CompactRange::new();
+    let _ = tree.push(leaf_hash(b"draft"));
+    let _ = tree.push(leaf_hash(b"sent"));
+    let cps = store.trace_checkpoints().unwrap();
+    assert_eq!(cps.len(), 1);
+    assert_eq!((cps[0].size, cps[0].root), (2, tree.root()));
+    assert_eq!(
+        store.trace("KE:T-1").unwrap(),
+        Some(row("KE:T-1", "sent", 2))
+    );
+    let leaves = store.trace_records("KE:T-1").unwrap();
+    assert_eq!(
+        leaves.iter().map(|l| l.index).collect::<Vec<_>>(),
+        vec![0, 1]
+    );
+    assert_eq!(leaves[1].data, b"sent");
+    assert_eq!(leaves[1].leaf_hash, leaf_hash(b"sent"));
+    let ids: Vec<String> = store
+        .outbox()
+        .unwrap()
+        .into_iter()
+        .map(|o| o.message_id)
+        .collect();
+    assert_eq!(ids, vec!["aa", "bb"]);
+
+    // The same outbox key again: the whole step is refused.
+    let again = TraceCommit {
+        records: vec![("KE:T-2".into(), b"x".to_vec())],
+        projections: vec![row("KE:T-2", "sent", 1)],
+        outbox: vec![outbox("aa")],
+        ..TraceCommit::default()
+    };
+    assert!(matches!(
+        store.commit_trace(&again, &sign),
+        Err(StoreError::Duplicate(_))
+    ));
+    assert_eq!(store.trace_log_size().unwrap(), 2);
+    assert_eq!(store.trace("KE:T-2").unwrap(), None);
+
+    // A step that came in a message: written once, the second time nothing.
+    let inbox = InboxRow {
+        sender: "UG".into(),
+        message_id: "cc".into(),
+        received_at: "2026-12-04T10:02:00Z".into(),
+        kind: "ack".into(),
+        envelope: b"{}".to_vec(),
+        receipt: "{}".into(),
+    };
+    let received = TraceCommit {
+        records: vec![("KE:T-1".into(), b"ack".to_vec())],
+        projections: vec![row("KE:T-1", "acknowledged", 3)],
+        inbox: Some(inbox.clone()),
+        delivered: Some(OutboxDelivery {
+            peer: "UG".into(),
+            message_id: "aa".into(),
+            delivered_at: "2026-12-04T10:02:00Z".into(),
+            receipt: "{\"r\":1}".into(),
+        }),
+        ..TraceCommit::default()
+    };
+    assert_eq!(
+        store.commit_trace(&received, &sign).unwrap(),
+        TraceCommitted::Appended(2)
+    );
+    assert_eq!(
+        store.commit_trace(&received, &sign).unwrap(),
+        TraceCommitted::DuplicateMessage
+    );
+    assert_eq!(store.trace_log_size().unwrap(), 3);
+    assert_eq!(store.trace_checkpoints().unwrap().len(), 2);
+    assert_eq!(store.inbox_get("UG", "cc").unwrap(), Some(inbox));
+    assert_eq!(
+        store.traces().unwrap(),
+        vec![row("KE:T-1", "acknowledged", 3)]
+    );
+    assert_eq!(store.trace_leaves(1, 3).unwrap().len(), 2);
+
+    // Delivery and failures touch only the outbox row; a delivered row is not failed.
+    let rows = store.outbox().unwrap();
+    assert_eq!(
+        rows[0].delivered_at.as_deref(),
+        Some("2026-12-04T10:02:00Z")
+    );
+    assert!(store
+        .outbox_failed("UG", "aa", 1, "2026-12-04T10:03:00Z", "down", false, None)
+        .is_err());
+    store
+        .outbox_failed(
+            "UG",
+            "bb",
+            1,
+            "2026-12-04T10:03:00Z",
+            "connection refused",
+            false,
+            Some(b"{\"v\":1}"),
+        )
+        .unwrap();
+    store
+        .outbox_failed(
+            "UG",
+            "bb",
+            2,
+            "2026-12-04T10:04:00Z",
+            "unknown_sender",
+            true,
+            None,
+        )
+        .unwrap();
+    let bb = store.outbox().unwrap().remove(1);
+    assert_eq!(
+        (bb.attempts, bb.next_attempt_at.as_str()),
+        (2, "2026-12-04T10:04:00Z")
+    );
+    assert_eq!(bb.refused.as_deref(), Some("unknown_sender"));
+    assert_eq!(bb.envelope, b"{\"v\":1}");
+    assert_eq!(store.trace_log_size().unwrap(), 3);
 }
 
 /// Checks the inbox's contract on a fresh store of any backend: a row reads back as

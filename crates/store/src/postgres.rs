@@ -218,6 +218,66 @@ CREATE TRIGGER federation_inbox_append_only BEFORE UPDATE OR DELETE ON federatio
 CREATE TRIGGER federation_inbox_no_truncate BEFORE TRUNCATE ON federation_inbox
     FOR EACH STATEMENT EXECUTE FUNCTION tracemark_append_only();
 "#,
+    // 6: the trace log (a third Merkle log: every step of every trace, issue #5), the
+    // traces' projection, and the federation outbox.
+    r#"
+CREATE TABLE trace_log (
+    idx BIGINT PRIMARY KEY,
+    trace TEXT NOT NULL,
+    data BYTEA NOT NULL,
+    leaf_hash BYTEA NOT NULL
+);
+CREATE INDEX trace_log_by_trace ON trace_log (trace, idx);
+CREATE TRIGGER trace_log_append_only BEFORE UPDATE OR DELETE ON trace_log
+    FOR EACH ROW EXECUTE FUNCTION tracemark_append_only();
+CREATE TRIGGER trace_log_no_truncate BEFORE TRUNCATE ON trace_log
+    FOR EACH STATEMENT EXECUTE FUNCTION tracemark_append_only();
+CREATE TABLE trace_tree_state (
+    id SMALLINT PRIMARY KEY CHECK (id = 0),
+    size BIGINT NOT NULL,
+    peaks BYTEA NOT NULL
+);
+INSERT INTO trace_tree_state (id, size, peaks) VALUES (0, 0, ''::bytea);
+CREATE TABLE trace_checkpoints (
+    size BIGINT PRIMARY KEY,
+    root BYTEA NOT NULL,
+    note TEXT NOT NULL
+);
+CREATE TRIGGER trace_checkpoints_append_only BEFORE UPDATE OR DELETE ON trace_checkpoints
+    FOR EACH ROW EXECUTE FUNCTION tracemark_append_only();
+CREATE TRIGGER trace_checkpoints_no_truncate BEFORE TRUNCATE ON trace_checkpoints
+    FOR EACH STATEMENT EXECUTE FUNCTION tracemark_append_only();
+CREATE TABLE traces (
+    key TEXT PRIMARY KEY,
+    role TEXT NOT NULL,
+    requesting_state TEXT NOT NULL,
+    case_reference TEXT NOT NULL,
+    parent TEXT,
+    status TEXT NOT NULL,
+    priority TEXT,
+    requested_states TEXT NOT NULL,
+    opened_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    records BIGINT NOT NULL
+);
+CREATE TABLE federation_outbox (
+    peer TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    trace TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    envelope BYTEA NOT NULL,
+    created_at TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    next_attempt_at TEXT NOT NULL,
+    last_error TEXT,
+    delivered_at TEXT,
+    receipt TEXT,
+    refused TEXT,
+    seq BIGSERIAL NOT NULL,
+    PRIMARY KEY (peer, message_id)
+);
+CREATE INDEX federation_outbox_order ON federation_outbox (seq);
+"#,
 ];
 
 /// The schema version this program writes.
@@ -547,6 +607,33 @@ fn read_token(r: &Row) -> Result<TokenRow> {
 
 /// Maps a uniqueness violation to [`StoreError::Duplicate`] naming `what`, and a foreign-key
 /// violation to [`StoreError::Missing`] naming `parent`.
+const TRACE_SELECT: &str = "SELECT key, role, requesting_state, case_reference, parent, status, priority, requested_states, opened_at, updated_at, records FROM traces";
+
+fn read_trace_row(r: &Row) -> Result<TraceRow> {
+    Ok(TraceRow {
+        key: r.try_get(0)?,
+        role: r.try_get(1)?,
+        requesting_state: r.try_get(2)?,
+        case_reference: r.try_get(3)?,
+        parent: r.try_get(4)?,
+        status: r.try_get(5)?,
+        priority: r.try_get(6)?,
+        requested_states: r.try_get(7)?,
+        opened_at: r.try_get(8)?,
+        updated_at: r.try_get(9)?,
+        records: r.try_get::<_, i64>(10)?.max(0) as u64,
+    })
+}
+
+fn read_trace_leaf(r: &Row) -> Result<TraceLeaf> {
+    Ok(TraceLeaf {
+        index: r.try_get::<_, i64>(0)? as u64,
+        trace: r.try_get(1)?,
+        data: r.try_get(2)?,
+        leaf_hash: hash_from(r.try_get(3)?)?,
+    })
+}
+
 fn constraint(e: ::postgres::Error, what: impl FnOnce() -> String, parent: &str) -> StoreError {
     use ::postgres::error::SqlState;
     match e.code() {
@@ -633,6 +720,202 @@ impl Store for PgStore {
             &[&i.sender, &i.message_id, &i.received_at, &i.kind, &i.envelope, &i.receipt],
         )?;
         Ok(inserted == 1)
+    }
+
+    fn commit_trace(
+        &mut self,
+        c: &TraceCommit,
+        sign: &CheckpointSigner<'_>,
+    ) -> Result<TraceCommitted> {
+        let mut client = self.conn()?;
+        let mut tx = client.transaction()?;
+        // The trace log's sequencer row orders every app server, as the audit log's does.
+        let row = tx.query_one(
+            "SELECT size, peaks FROM trace_tree_state WHERE id = 0 FOR UPDATE",
+            &[],
+        )?;
+        if let Some(i) = &c.inbox {
+            let inserted = tx.execute(
+                "INSERT INTO federation_inbox (sender, message_id, received_at, kind, envelope, receipt) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (sender, message_id) DO NOTHING",
+                &[&i.sender, &i.message_id, &i.received_at, &i.kind, &i.envelope, &i.receipt],
+            )?;
+            if inserted == 0 {
+                return Ok(TraceCommitted::DuplicateMessage);
+            }
+        }
+        let size = row.try_get::<_, i64>(0)? as u64;
+        let peaks: Vec<u8> = row.try_get(1)?;
+        let peaks = peaks
+            .chunks(32)
+            .map(|ch| hash_from(ch.to_vec()))
+            .collect::<Result<Vec<_>>>()?;
+        let mut tree = CompactRange::from_size_and_peaks(size, peaks)
+            .map_err(|e| StoreError::Corrupt(format!("trace tree: {e}")))?;
+        let first = tree.size();
+        if !c.records.is_empty() {
+            let insert = tx.prepare(
+                "INSERT INTO trace_log (idx, trace, data, leaf_hash) VALUES ($1, $2, $3, $4)",
+            )?;
+            for (trace, data) in &c.records {
+                let index = tree.size();
+                let hash = leaf_hash(data);
+                let _ = tree.push(hash);
+                tx.execute(&insert, &[&(index as i64), trace, data, &hash.as_slice()])?;
+            }
+            let new_size = tree.size();
+            let root = tree.root();
+            let note = sign(new_size, &root).map_err(StoreError::Signing)?;
+            tx.execute(
+                "INSERT INTO trace_checkpoints (size, root, note) VALUES ($1, $2, $3)",
+                &[&(new_size as i64), &root.as_slice(), &note],
+            )?;
+            let peaks: Vec<u8> = tree.peaks().iter().flatten().copied().collect();
+            tx.execute(
+                "UPDATE trace_tree_state SET size = $1, peaks = $2 WHERE id = 0",
+                &[&(new_size as i64), &peaks],
+            )?;
+        }
+        for t in &c.projections {
+            tx.execute(
+                "INSERT INTO traces (key, role, requesting_state, case_reference, parent, status, priority, requested_states, opened_at, updated_at, records)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                 ON CONFLICT (key) DO UPDATE SET role = EXCLUDED.role, requesting_state = EXCLUDED.requesting_state,
+                   case_reference = EXCLUDED.case_reference, parent = EXCLUDED.parent, status = EXCLUDED.status,
+                   priority = EXCLUDED.priority, requested_states = EXCLUDED.requested_states,
+                   opened_at = EXCLUDED.opened_at, updated_at = EXCLUDED.updated_at, records = EXCLUDED.records",
+                &[&t.key, &t.role, &t.requesting_state, &t.case_reference, &t.parent, &t.status, &t.priority, &t.requested_states, &t.opened_at, &t.updated_at, &(t.records as i64)],
+            )?;
+        }
+        for o in &c.outbox {
+            tx.execute(
+                "INSERT INTO federation_outbox (peer, message_id, trace, kind, envelope, created_at, attempts, next_attempt_at, last_error, delivered_at, receipt, refused)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                &[&o.peer, &o.message_id, &o.trace, &o.kind, &o.envelope, &o.created_at, &(o.attempts as i32), &o.next_attempt_at, &o.last_error, &o.delivered_at, &o.receipt, &o.refused],
+            )
+            .map_err(|e| constraint(e, || format!("outbox message {} to {}", o.message_id, o.peer), ""))?;
+        }
+        if let Some(d) = &c.delivered {
+            let changed = tx.execute(
+                "UPDATE federation_outbox SET delivered_at = $3, receipt = $4, last_error = NULL WHERE peer = $1 AND message_id = $2",
+                &[&d.peer, &d.message_id, &d.delivered_at, &d.receipt],
+            )?;
+            one_row(changed, || {
+                format!("outbox message {} to {}", d.message_id, d.peer)
+            })?;
+        }
+        tx.commit()?;
+        Ok(TraceCommitted::Appended(first))
+    }
+
+    fn trace_log_size(&self) -> Result<u64> {
+        match self.query_opt("SELECT size FROM trace_tree_state WHERE id = 0", &[])? {
+            Some(r) => Ok(r.try_get::<_, i64>(0)? as u64),
+            None => Err(StoreError::Corrupt("trace_tree_state has no row".into())),
+        }
+    }
+
+    fn trace_leaves(&self, from: u64, to: u64) -> Result<Vec<TraceLeaf>> {
+        let from = from.min(i64::MAX as u64) as i64;
+        let to = to.min(i64::MAX as u64) as i64;
+        self.query(
+            "SELECT idx, trace, data, leaf_hash FROM trace_log WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+            &[&from, &to],
+        )?
+        .iter()
+        .map(read_trace_leaf)
+        .collect()
+    }
+
+    fn trace_records(&self, trace: &str) -> Result<Vec<TraceLeaf>> {
+        self.query(
+            "SELECT idx, trace, data, leaf_hash FROM trace_log WHERE trace = $1 ORDER BY idx",
+            &[&trace],
+        )?
+        .iter()
+        .map(read_trace_leaf)
+        .collect()
+    }
+
+    fn trace_checkpoints(&self) -> Result<Vec<StoredCheckpoint>> {
+        self.query(
+            "SELECT size, root, note FROM trace_checkpoints ORDER BY size",
+            &[],
+        )?
+        .iter()
+        .map(read_checkpoint)
+        .collect()
+    }
+
+    fn trace(&self, key: &str) -> Result<Option<TraceRow>> {
+        self.query_opt(&format!("{TRACE_SELECT} WHERE key = $1"), &[&key])?
+            .map(|r| read_trace_row(&r))
+            .transpose()
+    }
+
+    fn traces(&self) -> Result<Vec<TraceRow>> {
+        self.query(
+            &format!("{TRACE_SELECT} ORDER BY updated_at COLLATE \"C\" DESC, key COLLATE \"C\""),
+            &[],
+        )?
+        .iter()
+        .map(read_trace_row)
+        .collect()
+    }
+
+    fn outbox(&self) -> Result<Vec<OutboxRow>> {
+        self.query(
+            "SELECT peer, message_id, trace, kind, envelope, created_at, attempts, next_attempt_at, last_error, delivered_at, receipt, refused FROM federation_outbox ORDER BY seq",
+            &[],
+        )?
+        .iter()
+        .map(|r| {
+            Ok(OutboxRow {
+                peer: r.try_get(0)?,
+                message_id: r.try_get(1)?,
+                trace: r.try_get(2)?,
+                kind: r.try_get(3)?,
+                envelope: r.try_get(4)?,
+                created_at: r.try_get(5)?,
+                attempts: r.try_get::<_, i32>(6)?.max(0) as u32,
+                next_attempt_at: r.try_get(7)?,
+                last_error: r.try_get(8)?,
+                delivered_at: r.try_get(9)?,
+                receipt: r.try_get(10)?,
+                refused: r.try_get(11)?,
+            })
+        })
+        .collect()
+    }
+
+    fn outbox_failed(
+        &mut self,
+        peer: &str,
+        message_id: &str,
+        attempts: u32,
+        next_attempt_at: &str,
+        error: &str,
+        refused: bool,
+        resealed: Option<&[u8]>,
+    ) -> Result<()> {
+        let attempts = attempts.min(i32::MAX as u32) as i32;
+        let changed = self.execute(
+            "UPDATE federation_outbox SET attempts = $3, next_attempt_at = $4, last_error = $5,
+                 refused = CASE WHEN $6 THEN $5 ELSE refused END,
+                 envelope = COALESCE($7, envelope)
+             WHERE peer = $1 AND message_id = $2 AND delivered_at IS NULL",
+            &[
+                &peer,
+                &message_id,
+                &attempts,
+                &next_attempt_at,
+                &error,
+                &refused,
+                &resealed,
+            ],
+        )?;
+        one_row(changed, || {
+            format!("undelivered outbox message {message_id} to {peer}")
+        })
     }
 
     fn insert_agency(&mut self, a: &AgencyRow) -> Result<()> {
@@ -1599,5 +1882,18 @@ mod tests {
             .is_err());
         assert!(conn.batch_execute("DELETE FROM federation_inbox").is_err());
         assert!(conn.batch_execute("TRUNCATE federation_inbox").is_err());
+    }
+
+    #[test]
+    fn trace_log_contract() {
+        let Some(url) = fresh_database() else { return };
+        let mut s = PgStore::create(&url, &node()).unwrap();
+        crate::check_trace_log(&mut s);
+        let mut conn = s.conn().unwrap();
+        assert!(conn
+            .batch_execute("UPDATE trace_log SET data = '\\x00'")
+            .is_err());
+        assert!(conn.batch_execute("DELETE FROM trace_log").is_err());
+        assert!(conn.batch_execute("TRUNCATE trace_checkpoints").is_err());
     }
 }

@@ -189,6 +189,66 @@ BEGIN SELECT RAISE(ABORT, 'the federation inbox is append-only'); END;
 CREATE TRIGGER federation_inbox_no_delete BEFORE DELETE ON federation_inbox
 BEGIN SELECT RAISE(ABORT, 'the federation inbox is append-only'); END;
 "#,
+    // 7: the trace log (a third Merkle log: every step of every trace, issue #5), the
+    // traces' projection, and the federation outbox.
+    r#"
+CREATE TABLE trace_log (
+    idx INTEGER PRIMARY KEY,
+    trace TEXT NOT NULL,
+    data BLOB NOT NULL,
+    leaf_hash BLOB NOT NULL
+);
+CREATE INDEX trace_log_by_trace ON trace_log (trace, idx);
+CREATE TRIGGER trace_log_no_update BEFORE UPDATE ON trace_log
+BEGIN SELECT RAISE(ABORT, 'the trace log is append-only'); END;
+CREATE TRIGGER trace_log_no_delete BEFORE DELETE ON trace_log
+BEGIN SELECT RAISE(ABORT, 'the trace log is append-only'); END;
+CREATE TABLE trace_tree_state (
+    id INTEGER PRIMARY KEY CHECK (id = 0),
+    size INTEGER NOT NULL,
+    peaks BLOB NOT NULL
+);
+INSERT INTO trace_tree_state (id, size, peaks) VALUES (0, 0, x'');
+CREATE TABLE trace_checkpoints (
+    size INTEGER PRIMARY KEY,
+    root BLOB NOT NULL,
+    note TEXT NOT NULL
+);
+CREATE TRIGGER trace_checkpoints_no_update BEFORE UPDATE ON trace_checkpoints
+BEGIN SELECT RAISE(ABORT, 'trace checkpoints are append-only'); END;
+CREATE TRIGGER trace_checkpoints_no_delete BEFORE DELETE ON trace_checkpoints
+BEGIN SELECT RAISE(ABORT, 'trace checkpoints are append-only'); END;
+CREATE TABLE traces (
+    key TEXT PRIMARY KEY,
+    role TEXT NOT NULL,
+    requesting_state TEXT NOT NULL,
+    case_reference TEXT NOT NULL,
+    parent TEXT,
+    status TEXT NOT NULL,
+    priority TEXT,
+    requested_states TEXT NOT NULL,
+    opened_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    records INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE federation_outbox (
+    peer TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    trace TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    envelope BLOB NOT NULL,
+    created_at TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    next_attempt_at TEXT NOT NULL,
+    last_error TEXT,
+    delivered_at TEXT,
+    receipt TEXT,
+    refused TEXT,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (peer, message_id)
+) WITHOUT ROWID;
+CREATE INDEX federation_outbox_order ON federation_outbox (seq);
+"#,
 ];
 
 const USER_SELECT: &str = "SELECT name, agency, role, password_hash, totp_secret, totp_verified, failed_logins, locked_until, created_at FROM users";
@@ -223,6 +283,37 @@ fn read_token(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<TokenRow>> {
     Ok(hash_from(hash).map(|secret_sha256| TokenRow {
         secret_sha256,
         ..row
+    }))
+}
+
+const TRACE_SELECT: &str = "SELECT key, role, requesting_state, case_reference, parent, status, priority, requested_states, opened_at, updated_at, records FROM traces";
+
+fn read_trace_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TraceRow> {
+    Ok(TraceRow {
+        key: r.get(0)?,
+        role: r.get(1)?,
+        requesting_state: r.get(2)?,
+        case_reference: r.get(3)?,
+        parent: r.get(4)?,
+        status: r.get(5)?,
+        priority: r.get(6)?,
+        requested_states: r.get(7)?,
+        opened_at: r.get(8)?,
+        updated_at: r.get(9)?,
+        records: r.get::<_, i64>(10)?.max(0) as u64,
+    })
+}
+
+fn read_trace_leaf(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<TraceLeaf>> {
+    let index = r.get::<_, i64>(0)? as u64;
+    let trace: String = r.get(1)?;
+    let data = bytes_at(r, 2)?;
+    let hash = bytes_at(r, 3)?;
+    Ok(hash_from(hash).map(|leaf_hash| TraceLeaf {
+        index,
+        trace,
+        data,
+        leaf_hash,
     }))
 }
 
@@ -521,6 +612,210 @@ impl Store for SqliteStore {
             params![i.sender, i.message_id, i.received_at, i.kind, i.envelope, i.receipt],
         )?;
         Ok(inserted == 1)
+    }
+
+    fn commit_trace(
+        &mut self,
+        c: &TraceCommit,
+        sign: &CheckpointSigner<'_>,
+    ) -> Result<TraceCommitted> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if let Some(i) = &c.inbox {
+            let inserted = tx.execute(
+                "INSERT INTO federation_inbox (sender, message_id, received_at, kind, envelope, receipt) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (sender, message_id) DO NOTHING",
+                params![i.sender, i.message_id, i.received_at, i.kind, i.envelope, i.receipt],
+            )?;
+            if inserted == 0 {
+                return Ok(TraceCommitted::DuplicateMessage);
+            }
+        }
+        let (size, peaks): (i64, Vec<u8>) = tx.query_row(
+            "SELECT size, peaks FROM trace_tree_state WHERE id = 0",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let peaks = peaks
+            .chunks(32)
+            .map(|ch| hash_from(ch.to_vec()))
+            .collect::<Result<Vec<_>>>()?;
+        let mut tree = CompactRange::from_size_and_peaks(size as u64, peaks)
+            .map_err(|e| StoreError::Corrupt(format!("trace tree: {e}")))?;
+        let first = tree.size();
+        if !c.records.is_empty() {
+            {
+                let mut insert = tx.prepare_cached(
+                    "INSERT INTO trace_log (idx, trace, data, leaf_hash) VALUES (?1, ?2, ?3, ?4)",
+                )?;
+                for (trace, data) in &c.records {
+                    let index = tree.size();
+                    let hash = leaf_hash(data);
+                    // Like the audit log, no interior tiles: checkpoints commit to every record.
+                    let _ = tree.push(hash);
+                    insert.execute(params![index as i64, trace, data, hash.as_slice()])?;
+                }
+            }
+            let new_size = tree.size();
+            let root = tree.root();
+            let note = sign(new_size, &root).map_err(StoreError::Signing)?;
+            tx.execute(
+                "INSERT INTO trace_checkpoints (size, root, note) VALUES (?1, ?2, ?3)",
+                params![new_size as i64, root.as_slice(), note],
+            )?;
+            let peaks: Vec<u8> = tree.peaks().iter().flatten().copied().collect();
+            tx.execute(
+                "UPDATE trace_tree_state SET size = ?1, peaks = ?2 WHERE id = 0",
+                params![new_size as i64, peaks],
+            )?;
+        }
+        for t in &c.projections {
+            tx.execute(
+                "INSERT OR REPLACE INTO traces (key, role, requesting_state, case_reference, parent, status, priority, requested_states, opened_at, updated_at, records) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                params![t.key, t.role, t.requesting_state, t.case_reference, t.parent, t.status, t.priority, t.requested_states, t.opened_at, t.updated_at, t.records as i64],
+            )?;
+        }
+        for o in &c.outbox {
+            tx.execute(
+                "INSERT INTO federation_outbox (peer, message_id, trace, kind, envelope, created_at, attempts, next_attempt_at, last_error, delivered_at, receipt, refused, seq)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, (SELECT COALESCE(MAX(seq), 0) + 1 FROM federation_outbox))",
+                params![o.peer, o.message_id, o.trace, o.kind, o.envelope, o.created_at, o.attempts, o.next_attempt_at, o.last_error, o.delivered_at, o.receipt, o.refused],
+            )
+            .map_err(|e| unique(e, || format!("outbox message {} to {}", o.message_id, o.peer)))?;
+        }
+        if let Some(d) = &c.delivered {
+            let changed = tx.execute(
+                "UPDATE federation_outbox SET delivered_at = ?3, receipt = ?4, last_error = NULL WHERE peer = ?1 AND message_id = ?2",
+                params![d.peer, d.message_id, d.delivered_at, d.receipt],
+            )?;
+            one_row(changed, || {
+                format!("outbox message {} to {}", d.message_id, d.peer)
+            })?;
+        }
+        tx.commit()?;
+        Ok(TraceCommitted::Appended(first))
+    }
+
+    fn trace_log_size(&self) -> Result<u64> {
+        let size: i64 =
+            self.conn
+                .query_row("SELECT size FROM trace_tree_state WHERE id = 0", [], |r| {
+                    r.get(0)
+                })?;
+        Ok(size as u64)
+    }
+
+    fn trace_leaves(&self, from: u64, to: u64) -> Result<Vec<TraceLeaf>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT idx, trace, data, leaf_hash FROM trace_log WHERE idx >= ?1 AND idx < ?2 ORDER BY idx",
+        )?;
+        let rows = st.query_map(
+            params![
+                from.min(i64::MAX as u64) as i64,
+                to.min(i64::MAX as u64) as i64
+            ],
+            read_trace_leaf,
+        )?;
+        rows.map(|r| r?).collect()
+    }
+
+    fn trace_records(&self, trace: &str) -> Result<Vec<TraceLeaf>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT idx, trace, data, leaf_hash FROM trace_log WHERE trace = ?1 ORDER BY idx",
+        )?;
+        let rows = st.query_map(params![trace], read_trace_leaf)?;
+        rows.map(|r| r?).collect()
+    }
+
+    fn trace_checkpoints(&self) -> Result<Vec<StoredCheckpoint>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT size, root, note FROM trace_checkpoints ORDER BY size")?;
+        let rows = st.query_map([], |r| {
+            Ok((r.get::<_, i64>(0)?, bytes_at(r, 1)?, r.get::<_, String>(2)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (size, root, note) = row?;
+            out.push(StoredCheckpoint {
+                size: size as u64,
+                root: hash_from(root)?,
+                note,
+            });
+        }
+        Ok(out)
+    }
+
+    fn trace(&self, key: &str) -> Result<Option<TraceRow>> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!("{TRACE_SELECT} WHERE key = ?1"),
+                params![key],
+                read_trace_row,
+            )
+            .optional()?)
+    }
+
+    fn traces(&self) -> Result<Vec<TraceRow>> {
+        let mut st = self
+            .conn
+            .prepare_cached(&format!("{TRACE_SELECT} ORDER BY updated_at DESC, key"))?;
+        let rows = st.query_map([], read_trace_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn outbox(&self) -> Result<Vec<OutboxRow>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT peer, message_id, trace, kind, envelope, created_at, attempts, next_attempt_at, last_error, delivered_at, receipt, refused FROM federation_outbox ORDER BY seq",
+        )?;
+        let rows = st.query_map([], |r| {
+            Ok(OutboxRow {
+                peer: r.get(0)?,
+                message_id: r.get(1)?,
+                trace: r.get(2)?,
+                kind: r.get(3)?,
+                envelope: bytes_at(r, 4)?,
+                created_at: r.get(5)?,
+                attempts: r.get::<_, i64>(6)?.clamp(0, u32::MAX as i64) as u32,
+                next_attempt_at: r.get(7)?,
+                last_error: r.get(8)?,
+                delivered_at: r.get(9)?,
+                receipt: r.get(10)?,
+                refused: r.get(11)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn outbox_failed(
+        &mut self,
+        peer: &str,
+        message_id: &str,
+        attempts: u32,
+        next_attempt_at: &str,
+        error: &str,
+        refused: bool,
+        resealed: Option<&[u8]>,
+    ) -> Result<()> {
+        let changed = self.conn.execute(
+            "UPDATE federation_outbox SET attempts = ?3, next_attempt_at = ?4, last_error = ?5,
+                 refused = CASE WHEN ?6 THEN ?5 ELSE refused END,
+                 envelope = COALESCE(?7, envelope)
+             WHERE peer = ?1 AND message_id = ?2 AND delivered_at IS NULL",
+            params![
+                peer,
+                message_id,
+                attempts,
+                next_attempt_at,
+                error,
+                refused,
+                resealed
+            ],
+        )?;
+        one_row(changed, || {
+            format!("undelivered outbox message {message_id} to {peer}")
+        })
     }
 
     fn insert_agency(&mut self, a: &AgencyRow) -> Result<()> {
@@ -1290,5 +1585,18 @@ mod tests {
             .execute("UPDATE federation_inbox SET receipt = 'x'", [])
             .is_err());
         assert!(s.conn.execute("DELETE FROM federation_inbox", []).is_err());
+    }
+
+    #[test]
+    fn trace_log_contract() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = SqliteStore::create(dir.path(), &node()).unwrap();
+        crate::check_trace_log(&mut s);
+        assert!(s
+            .conn
+            .execute("UPDATE trace_log SET data = x'00'", [])
+            .is_err());
+        assert!(s.conn.execute("DELETE FROM trace_log", []).is_err());
+        assert!(s.conn.execute("DELETE FROM trace_checkpoints", []).is_err());
     }
 }

@@ -331,11 +331,11 @@ fn migrate_before_init_and_commands_without_a_store() {
     assert!(out.status.success(), "{}", stderr(&out));
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
-        text.contains("schema version 5 (migrated from 0)"),
+        text.contains("schema version 6 (migrated from 0)"),
         "{text}"
     );
     let text = String::from_utf8_lossy(&run(&["migrate"]).stdout).into_owned();
-    assert!(text.contains("schema version 5 (up to date)"), "{text}");
+    assert!(text.contains("schema version 6 (up to date)"), "{text}");
     let out = run(&["ledger", "verify"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("tracemark init"), "{}", stderr(&out));
