@@ -16,7 +16,7 @@
 //! | 401 | `unauthenticated` | `unknown_sender`, `bad_signature` (the sender is not who it claims) |
 //! | 403 | `forbidden` | `not_addressed_to_me` (an authentic message for other states) |
 //! | 413 | `payload_too_large` | `too_large` |
-//! | 422 | `unprocessable` | `too_old`, `too_new`, `cannot_decrypt`, `header_mismatch` |
+//! | 422 | `unprocessable` | `too_old`, `too_new`, `cannot_decrypt`, `header_mismatch`; `not_applicable` (the trace step it carries does not apply here: nothing is stored, do not send it again) |
 //!
 //! Every delivery is written to the audit log before the answer: principal `peer:<state>`
 //! (the state the envelope claims to be from, `peer:unknown` when it names none; only an
@@ -78,7 +78,7 @@ pub async fn identity(State(state): State<AppState>) -> Result<Json<Value>, ApiE
         (status = 401, description = "Unknown sender or bad signature (`rejection`: `unknown_sender`, `bad_signature`)", body = schema::ErrorBody),
         (status = 403, description = "Not addressed to this node (`rejection`: `not_addressed_to_me`)", body = schema::ErrorBody),
         (status = 413, description = "Larger than the body limit", body = schema::ErrorBody),
-        (status = 422, description = "Authentic but not accepted (`rejection`: `too_old`, `too_new`, `cannot_decrypt`, `header_mismatch`)", body = schema::ErrorBody),
+        (status = 422, description = "Authentic but not accepted (`rejection`: `too_old`, `too_new`, `cannot_decrypt`, `header_mismatch`; `not_applicable` when the trace step it carries does not apply here — no such trace, a step the sender may not take, or one the life-cycle rules refuse)", body = schema::ErrorBody),
     )
 )]
 pub async fn inbox(
@@ -147,8 +147,13 @@ pub async fn inbox(
             )
                 .into_response())
         }
-        Err(InboxError::Rejected { claimed, rejection }) => {
-            let code = rejection.code();
+        Err(e @ (InboxError::Rejected { .. } | InboxError::NotApplicable { .. })) => {
+            let code = e.code();
+            let claimed = match &e {
+                InboxError::Rejected { claimed, .. } => *claimed,
+                InboxError::NotApplicable { sender, .. } => Some(*sender),
+                _ => None,
+            };
             let principal = claimed
                 .map(|c| format!("peer:{c}"))
                 .unwrap_or_else(|| "peer:unknown".into());
@@ -179,9 +184,10 @@ pub async fn inbox(
                 "not_addressed_to_me" => (StatusCode::FORBIDDEN, ErrorCode::Forbidden),
                 _ => (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::Unprocessable),
             };
-            Err(refusal(status, error, code, rejection.to_string()))
+            Err(refusal(status, error, code, e.to_string()))
         }
         Err(InboxError::Failed(e)) => Err(ApiError::internal(e.to_string())),
+        Err(InboxError::Trace(e)) => Err(ApiError::internal(e.to_string())),
     }
 }
 

@@ -185,15 +185,32 @@ impl Inbox {
     }
 }
 
-/// A message from `from` to `readers`, created at `at`.
+/// A trace request from `from` to `readers`, created at `at`: the example request, made
+/// `from`'s, with a trace id of its own per message.
 fn sealed(from: &NodeIdentity, readers: &[PublicIdentity], at: OffsetDateTime) -> Envelope {
+    use tracemark_trace::completeness::clear_for_sending;
+    use tracemark_trace::routing::ConfirmedRecipients;
+    let id = MessageId::random(&mut rand_core::OsRng).unwrap();
+    let trace = format!("{}-TR-{id}", from.state());
+    let mut v: Value = serde_json::from_str(tracemark_trace::request::EXAMPLE).unwrap();
+    v["id"] = trace.clone().into();
+    v["requesting_state"] = from.state().as_str().into();
+    let request: tracemark_trace::request::TraceRequest = serde_json::from_value(v).unwrap();
+    let to = ConfirmedRecipients::confirm(from.state(), readers.iter().map(|r| r.state())).unwrap();
+    let dispatch = clear_for_sending(request, to, Vec::new()).unwrap();
+    let payload = serde_json::json!({
+        "v": 1,
+        "requesting_state": from.state().as_str(),
+        "trace": trace,
+        "event": tracemark_trace::lifecycle::TraceEvent::Sent { at, dispatch },
+    });
     seal(
         from,
         readers,
         MessageKind::TraceRequest,
-        MessageId::random(&mut rand_core::OsRng).unwrap(),
+        id,
         at,
-        br#"{"trace":"TR-1"}"#,
+        payload.to_string().as_bytes(),
     )
     .unwrap()
 }

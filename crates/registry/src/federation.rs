@@ -16,6 +16,7 @@
 //! receipt given for it, and a message that arrives again is answered with that same receipt.
 
 use crate::node::write_secret;
+use crate::traces::ReceiveError;
 use crate::Node;
 use std::path::Path;
 use tracemark_domain::ids::CountryCode;
@@ -26,7 +27,7 @@ use tracemark_federation::{
     Directory, Envelope, Fingerprint, MessageId, NodeIdentity, Peer, PeerUrl, PublicIdentity,
     Receipt, Received, Rejection,
 };
-use tracemark_store::{InboxRow, PeerRow, StoreError};
+use tracemark_store::{InboxRow, PeerRow, StoreError, TraceCommitted};
 
 #[derive(Debug, thiserror::Error)]
 pub enum FederationError {
@@ -268,6 +269,14 @@ pub enum InboxError {
     /// sender should try again later.
     #[error(transparent)]
     Failed(#[from] FederationError),
+    /// Authentic, but the step it carries does not apply here (no such trace, a step the
+    /// sender may not take, or one the life-cycle rules refuse). Nothing is stored; the
+    /// sender should not send it again.
+    #[error("{reason}")]
+    NotApplicable { sender: CountryCode, reason: String },
+    /// Recording the step failed on this node: the sender should try again later.
+    #[error(transparent)]
+    Trace(crate::traces::TraceError),
 }
 
 impl InboxError {
@@ -275,7 +284,8 @@ impl InboxError {
     pub fn code(&self) -> &'static str {
         match self {
             InboxError::Rejected { rejection, .. } => rejection.code(),
-            InboxError::Failed(_) => "error",
+            InboxError::NotApplicable { .. } => "not_applicable",
+            InboxError::Failed(_) | InboxError::Trace(_) => "error",
         }
     }
 }
@@ -328,7 +338,7 @@ pub fn receive(
     if let Some(e) = failure.into_inner() {
         return Err(FederationError::Store(e).into());
     }
-    let header = match received.map_err(|rejection| InboxError::Rejected { claimed, rejection })? {
+    let opened = match received.map_err(|rejection| InboxError::Rejected { claimed, rejection })? {
         Received::Duplicate(header) => {
             let row = stored(node, header.from(), header.id())?;
             return Ok(Delivered {
@@ -339,9 +349,9 @@ pub fn receive(
                 duplicate: true,
             });
         }
-        // The payload is not interpreted yet: it stays encrypted in the stored envelope.
-        Received::New(opened) => opened.into_parts().0,
+        Received::New(opened) => opened,
     };
+    let (header, payload) = opened.into_parts();
     let receipt = Receipt::issue(&me, &header, now).map_err(|e| FederationError::Identity {
         path: IDENTITY_FILE.into(),
         reason: format!("signing the receipt: {e}"),
@@ -358,14 +368,27 @@ pub fn receive(
         envelope: envelope_json.to_vec(),
         receipt: receipt_json,
     };
-    if node.store.inbox_put(&row).map_err(FederationError::Store)? {
-        return Ok(Delivered {
-            receipt: row.receipt,
-            sender: header.from(),
-            message_id: header.id(),
-            kind: row.kind,
-            duplicate: false,
-        });
+    // The message and the trace step it carries are stored in one transaction.
+    let receipt = row.receipt.clone();
+    let kind = row.kind.clone();
+    match crate::traces::apply_received(node, &header, &payload, row, now) {
+        Ok(TraceCommitted::Appended(_)) => {
+            return Ok(Delivered {
+                receipt,
+                sender: header.from(),
+                message_id: header.id(),
+                kind,
+                duplicate: false,
+            })
+        }
+        Ok(TraceCommitted::DuplicateMessage) => {}
+        Err(ReceiveError::NotApplicable(reason)) => {
+            return Err(InboxError::NotApplicable {
+                sender: header.from(),
+                reason,
+            })
+        }
+        Err(ReceiveError::Failed(e)) => return Err(InboxError::Trace(e)),
     }
     // Another server (or request) stored the same message in the meantime: its receipt is
     // the one given.

@@ -29,6 +29,7 @@ pub mod proofs;
 pub mod query;
 pub mod register;
 pub mod search;
+pub mod traces;
 pub mod tracing;
 pub mod verify;
 

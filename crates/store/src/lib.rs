@@ -382,6 +382,19 @@ pub struct OutboxRow {
     pub refused: Option<String>,
 }
 
+/// A failed delivery attempt (see [`Store::outbox_failed`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboxFailure {
+    /// Failed attempts, this one included.
+    pub attempts: u32,
+    pub next_attempt_at: String,
+    pub error: String,
+    /// The peer refused for good.
+    pub refused: bool,
+    /// The envelope sealed again, to replace the stored one.
+    pub resealed: Option<Vec<u8>>,
+}
+
 /// A delivery confirmed by the peer's signed receipt.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OutboxDelivery {
@@ -573,16 +586,7 @@ pub trait Store {
     fn outbox(&self) -> Result<Vec<OutboxRow>>;
     /// Records a failed delivery attempt: the new attempt count, next time and error, with
     /// `refused` set when the peer refused for good, and the envelope when it was resealed.
-    fn outbox_failed(
-        &mut self,
-        peer: &str,
-        message_id: &str,
-        attempts: u32,
-        next_attempt_at: &str,
-        error: &str,
-        refused: bool,
-        resealed: Option<&[u8]>,
-    ) -> Result<()>;
+    fn outbox_failed(&mut self, peer: &str, message_id: &str, f: &OutboxFailure) -> Result<()>;
 }
 
 /// Checks the trace log's contract on a fresh store of any backend: records, projections and
@@ -723,31 +727,28 @@ pub(crate) fn check_trace_log(store: &mut dyn Store) {
         rows[0].delivered_at.as_deref(),
         Some("2026-12-04T10:02:00Z")
     );
-    assert!(store
-        .outbox_failed("UG", "aa", 1, "2026-12-04T10:03:00Z", "down", false, None)
-        .is_err());
-    store
-        .outbox_failed(
-            "UG",
-            "bb",
-            1,
-            "2026-12-04T10:03:00Z",
-            "connection refused",
-            false,
-            Some(b"{\"v\":1}"),
-        )
-        .unwrap();
-    store
-        .outbox_failed(
-            "UG",
-            "bb",
-            2,
-            "2026-12-04T10:04:00Z",
-            "unknown_sender",
-            true,
-            None,
-        )
-        .unwrap();
+    let failure = |attempts: u32, at: &str, error: &str, refused: bool, resealed: Option<&[u8]>| {
+        OutboxFailure {
+            attempts,
+            next_attempt_at: at.into(),
+            error: error.into(),
+            refused,
+            resealed: resealed.map(<[u8]>::to_vec),
+        }
+    };
+    let down = failure(1, "2026-12-04T10:03:00Z", "down", false, None);
+    assert!(store.outbox_failed("UG", "aa", &down).is_err());
+    let resealed: &[u8] = b"{\"v\":1}";
+    let refused_conn = failure(
+        1,
+        "2026-12-04T10:03:00Z",
+        "connection refused",
+        false,
+        Some(resealed),
+    );
+    store.outbox_failed("UG", "bb", &refused_conn).unwrap();
+    let for_good = failure(2, "2026-12-04T10:04:00Z", "unknown_sender", true, None);
+    store.outbox_failed("UG", "bb", &for_good).unwrap();
     let bb = store.outbox().unwrap().remove(1);
     assert_eq!(
         (bb.attempts, bb.next_attempt_at.as_str()),

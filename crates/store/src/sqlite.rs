@@ -788,16 +788,14 @@ impl Store for SqliteStore {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    fn outbox_failed(
-        &mut self,
-        peer: &str,
-        message_id: &str,
-        attempts: u32,
-        next_attempt_at: &str,
-        error: &str,
-        refused: bool,
-        resealed: Option<&[u8]>,
-    ) -> Result<()> {
+    fn outbox_failed(&mut self, peer: &str, message_id: &str, f: &OutboxFailure) -> Result<()> {
+        let (attempts, next_attempt_at, error, refused, resealed) = (
+            f.attempts,
+            f.next_attempt_at.as_str(),
+            f.error.as_str(),
+            f.refused,
+            f.resealed.as_deref(),
+        );
         let changed = self.conn.execute(
             "UPDATE federation_outbox SET attempts = ?3, next_attempt_at = ?4, last_error = ?5,
                  refused = CASE WHEN ?6 THEN ?5 ELSE refused END,
