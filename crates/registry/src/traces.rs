@@ -1096,11 +1096,11 @@ pub fn settle(
     due: &DueMessage,
     attempt: Attempt,
     now: OffsetDateTime,
+    policy: &tracemark_federation::RetryPolicy,
 ) -> Result<Settled, TraceError> {
     let row = &due.row;
     let id = MessageId::parse(&row.message_id)
         .map_err(|e| TraceError::Damaged(format!("outbox message id: {e}")))?;
-    let policy = tracemark_federation::RetryPolicy::default();
     let retry = |node: &mut Node, error: String, resealed: Option<Vec<u8>>| {
         let attempts = row.attempts.saturating_add(1);
         let next = if resealed.is_some() {
