@@ -491,4 +491,17 @@ async fn kenya_traces_a_rifle_through_china_to_ethiopia() {
     for inst in [&mut ke, &mut cn, &mut et, &mut ug] {
         inst.stop().await;
     }
+
+    // A trace's projection edited behind the engine's back is caught by verification.
+    let db = rusqlite::Connection::open(ke.data.join("tracemark.db")).unwrap();
+    db.execute(
+        "UPDATE traces SET status = 'answered' WHERE key = ?1",
+        [&chained_key],
+    )
+    .unwrap();
+    drop(db);
+    let report = tracemark_registry::verify::verify(&ke.node(), None).unwrap();
+    assert!(!report.ok);
+    let error = report.error.unwrap();
+    assert!(error.contains(&chained_key), "{error}");
 }
