@@ -18,6 +18,7 @@
 
 use serde_json::Value;
 use std::path::PathBuf;
+
 use std::sync::Arc;
 use std::time::Duration;
 use tracemark_domain::ids::CountryCode;
@@ -37,6 +38,8 @@ fn cc(s: &str) -> CountryCode {
 struct Installation {
     state: &'static str,
     data: PathBuf,
+    /// A PostgreSQL store instead of the embedded one.
+    database: Option<String>,
     addr: std::net::SocketAddr,
     running: Option<Running>,
 }
@@ -48,9 +51,13 @@ struct Running {
 }
 
 impl Installation {
-    fn init(root: &std::path::Path, state: &'static str) -> Installation {
+    fn init(root: &std::path::Path, state: &'static str, database: Option<String>) -> Installation {
         let data = root.join(state);
-        Node::init(&data, state, None, &SystemClock).unwrap();
+        let at = Location {
+            dir: data.clone(),
+            database: database.clone(),
+        };
+        Node::init_at(&at, state, None, &SystemClock).unwrap();
         // A free port, reserved by binding and released: the node's address in its peers'
         // directories, also while it is down.
         let addr = std::net::TcpListener::bind("127.0.0.1:0")
@@ -60,6 +67,7 @@ impl Installation {
         Installation {
             state,
             data,
+            database,
             addr,
             running: None,
         }
@@ -69,8 +77,15 @@ impl Installation {
         format!("http://{}/", self.addr)
     }
 
+    fn location(&self) -> Location {
+        Location {
+            dir: self.data.clone(),
+            database: self.database.clone(),
+        }
+    }
+
     fn node(&self) -> Node {
-        tokio::task::block_in_place(|| Node::open_at(&Location::embedded(&self.data)).unwrap())
+        Node::open_at(&self.location()).unwrap()
     }
 
     fn public(&self) -> String {
@@ -86,29 +101,24 @@ impl Installation {
         federation::add_peer(&mut node, &other.public(), &other.url(), false, &now).unwrap();
     }
 
-    async fn start(&mut self) {
-        let data = self.data.clone();
-        let app = tokio::task::spawn_blocking(move || {
-            AppState::open_at(
-                &Location::embedded(&data),
-                Arc::new(SystemClock),
-                1 << 20,
-                AuthConfig::default(),
-            )
-        })
-        .await
-        .unwrap()
+    fn start(&mut self, rt: &tokio::runtime::Runtime) {
+        let app = AppState::open_at(
+            &self.location(),
+            Arc::new(SystemClock),
+            1 << 20,
+            AuthConfig::default(),
+        )
         .unwrap();
         // Quick retries, so that the test does not wait out the production back-off.
         app.set_retry_policy(RetryPolicy {
             first_delay: time::Duration::milliseconds(100),
             max_delay: time::Duration::milliseconds(400),
         });
-        let server = Server::bind_with_state(self.addr, app.clone())
-            .await
+        let server = rt
+            .block_on(Server::bind_with_state(self.addr, app.clone()))
             .unwrap();
         let (shutdown, rx) = tokio::sync::oneshot::channel::<()>();
-        let handle = tokio::spawn(server.run(async {
+        let handle = rt.spawn(server.run(async {
             let _ = rx.await;
         }));
         self.running = Some(Running {
@@ -118,10 +128,10 @@ impl Installation {
         });
     }
 
-    async fn stop(&mut self) {
+    fn stop(&mut self, rt: &tokio::runtime::Runtime) {
         if let Some(r) = self.running.take() {
             r.shutdown.send(()).unwrap();
-            r.handle.await.unwrap().unwrap();
+            rt.block_on(r.handle).unwrap().unwrap();
         }
     }
 
@@ -137,12 +147,12 @@ impl Installation {
     }
 
     /// Waits until the trace has `status` here (deliveries are asynchronous).
-    async fn wait_for(&self, key: &str, status: &str) {
-        for _ in 0..300 {
+    fn wait_for(&self, key: &str, status: &str) {
+        for _ in 0..500 {
             if self.status(key).as_deref() == Some(status) {
                 return;
             }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            std::thread::sleep(Duration::from_millis(20));
         }
         panic!(
             "{}: trace {key} is {:?}, not {status}; outbox: {:#?}",
@@ -221,23 +231,61 @@ fn answer_from_registry(inst: &Installation, key: &str) -> Answer {
     answer
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn kenya_traces_a_rifle_through_china_to_ethiopia() {
+// The test's own thread takes the officers' steps on nodes it opens; the servers run on a
+// runtime of their own, entered only to start, stop and call them (the synchronous
+// PostgreSQL client may not run inside a runtime).
+#[test]
+fn kenya_traces_a_rifle_through_china_to_ethiopia() {
+    exchange(None);
+}
+
+/// The same with Kenya's node on PostgreSQL (the others embedded).
+#[test]
+fn kenya_on_postgresql_traces_a_rifle_through_china_to_ethiopia() {
+    let Some(url) = fresh_database() else { return };
+    exchange(Some(url));
+}
+
+/// A fresh database on the test server, or `None` (said loudly, or a failure under
+/// `TRACEMARK_TEST_REQUIRE_POSTGRES=1`) when there is none.
+fn fresh_database() -> Option<String> {
+    let Ok(server) = std::env::var("TRACEMARK_TEST_DATABASE_URL") else {
+        assert!(
+            std::env::var("TRACEMARK_TEST_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+            "TRACEMARK_TEST_DATABASE_URL is not set"
+        );
+        eprintln!("*** NOT RUN: TRACEMARK_TEST_DATABASE_URL is not set ***");
+        return None;
+    };
+    let name = format!("tm_three_{}", std::process::id());
+    let mut c = postgres::Client::connect(&server, postgres::NoTls).unwrap();
+    c.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+    let base = server.split('?').next().unwrap();
+    let (prefix, _) = base.rsplit_once('/').unwrap();
+    Some(format!("{prefix}/{name}"))
+}
+
+fn exchange(ke_database: Option<String>) {
     let _ = rustls::crypto::ring::default_provider().install_default();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .unwrap();
     let root = tempfile::tempdir().unwrap();
-    let mut ke = Installation::init(root.path(), "KE");
-    let mut cn = Installation::init(root.path(), "CN");
-    let mut et = Installation::init(root.path(), "ET");
-    let mut ug = Installation::init(root.path(), "UG");
+    let mut ke = Installation::init(root.path(), "KE", ke_database);
+    let mut cn = Installation::init(root.path(), "CN", None);
+    let mut et = Installation::init(root.path(), "ET", None);
+    let mut ug = Installation::init(root.path(), "UG", None);
     // Kenya knows everyone; the others know Kenya (administrators exchanged identities).
     for other in [&cn, &et, &ug] {
         ke.knows(other);
         other.knows(&ke);
     }
     import(&cn, CN_REGISTRY);
-    ke.start().await;
-    cn.start().await;
-    ug.start().await;
+    ke.start(&rt);
+    cn.start(&rt);
+    ug.start(&rt);
     // Ethiopia's server is down for now.
 
     // Kenya drafts the request and sends it to China.
@@ -259,8 +307,8 @@ async fn kenya_traces_a_rifle_through_china_to_ethiopia() {
     }
     ke.nudge();
     // China's receipt comes back: delivered on Kenya's side; China has the request.
-    ke.wait_for(key, "delivered").await;
-    cn.wait_for(key, "sent").await;
+    ke.wait_for(key, "delivered");
+    cn.wait_for(key, "sent");
     assert_eq!(
         cn.node().store.trace(key).unwrap().unwrap().role,
         "requested"
@@ -272,7 +320,7 @@ async fn kenya_traces_a_rifle_through_china_to_ethiopia() {
         traces::acknowledge(&mut node, key, Actor::ThisNode, None, "cli:li", now()).unwrap();
     }
     cn.nudge();
-    ke.wait_for(key, "acknowledged").await;
+    ke.wait_for(key, "acknowledged");
     let answer = answer_from_registry(&cn, key);
     let summary = serde_json::to_value(&answer).unwrap()["outcome"]["findings"]["summary"]
         .as_str()
@@ -282,7 +330,7 @@ async fn kenya_traces_a_rifle_through_china_to_ethiopia() {
     assert!(summary.contains("ET"), "{summary}");
     assert!(summary.contains("EL-85/77"), "{summary}");
     cn.nudge();
-    ke.wait_for(key, "answered").await;
+    ke.wait_for(key, "answered");
     {
         let t = traces::load(&ke.node(), key).unwrap().unwrap();
         let got = t.state.sent().unwrap().exchange(cc("CN")).unwrap();
@@ -304,7 +352,7 @@ async fn kenya_traces_a_rifle_through_china_to_ethiopia() {
         if row.attempts >= 2 {
             break;
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        std::thread::sleep(Duration::from_millis(20));
     }
     let waiting = ke.node().store.outbox().unwrap();
     let waiting = waiting.iter().find(|r| r.trace == chained_key).unwrap();
@@ -313,9 +361,9 @@ async fn kenya_traces_a_rifle_through_china_to_ethiopia() {
     assert_eq!(ke.status(&chained_key).as_deref(), Some("sent"));
 
     // Ethiopia comes back and receives the request exactly once.
-    et.start().await;
-    ke.wait_for(&chained_key, "delivered").await;
-    et.wait_for(&chained_key, "sent").await;
+    et.start(&rt);
+    ke.wait_for(&chained_key, "delivered");
+    et.wait_for(&chained_key, "sent");
     {
         let node = et.node();
         let records = node.store.trace_records(&chained_key).unwrap();
@@ -366,7 +414,7 @@ async fn kenya_traces_a_rifle_through_china_to_ethiopia() {
         .unwrap();
     }
     et.nudge();
-    ke.wait_for(&chained_key, "answered").await;
+    ke.wait_for(&chained_key, "answered");
 
     // Kenya closes both with feedback; each requested state is told.
     {
@@ -383,8 +431,8 @@ async fn kenya_traces_a_rifle_through_china_to_ethiopia() {
         traces::close(&mut node, &chained_key, partly, "cli:otieno", now()).unwrap();
     }
     ke.nudge();
-    cn.wait_for(key, "closed").await;
-    et.wait_for(&chained_key, "closed").await;
+    cn.wait_for(key, "closed");
+    et.wait_for(&chained_key, "closed");
 
     // Uganda, a peer of Kenya, holds nothing of either trace and can open none of the
     // messages Kenya sent (it has them in hand, as a relay would).
@@ -410,31 +458,29 @@ async fn kenya_traces_a_rifle_through_china_to_ethiopia() {
     // A replay of China's answer to Kenya is answered with the first receipt and changes
     // nothing; a message tampered in transit and one Uganda forges as China's are refused
     // and logged.
-    let client = reqwest::Client::new();
+    let post = |body: Vec<u8>| -> (u16, String) {
+        rt.block_on(async {
+            let r = reqwest::Client::new()
+                .post(format!("http://{}/api/v1/federation/inbox", ke.addr))
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        })
+    };
     let cn_outbox = cn.node().store.outbox().unwrap();
     let answer_row = cn_outbox.iter().find(|r| r.kind == "answer").unwrap();
     let before = ke.node().store.trace_log_size().unwrap();
-    let inbox = format!("http://{}/api/v1/federation/inbox", ke.addr);
-    let r = client
-        .post(&inbox)
-        .header("content-type", "application/json")
-        .body(answer_row.envelope.clone())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    assert_eq!(r.text().await.unwrap(), answer_row.receipt.clone().unwrap());
+    let (status, body) = post(answer_row.envelope.clone());
+    assert_eq!(status, 200);
+    assert_eq!(body, answer_row.receipt.clone().unwrap());
     assert_eq!(ke.node().store.trace_log_size().unwrap(), before);
     let mut tampered = Envelope::from_json(&answer_row.envelope).unwrap();
     tampered.id = "00000000000000000000000000000001".into();
-    let r = client
-        .post(&inbox)
-        .header("content-type", "application/json")
-        .body(tampered.to_json())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 401);
+    let (status, _) = post(tampered.to_json().into_bytes());
+    assert_eq!(status, 401);
     let forged = tracemark_federation::seal(
         &ug_identity,
         std::slice::from_ref(federation::identity(&ke.node()).unwrap().public()),
@@ -444,15 +490,9 @@ async fn kenya_traces_a_rifle_through_china_to_ethiopia() {
         br#"{"v":1,"requesting_state":"KE","trace":"KE-DCI-2024-0117","event":{"event":"answered","at":"2026-12-04T10:00:00Z","by":"CN","answer":{"outcome":{"kind":"no_record","searched":"nothing"}}}}"#,
     )
     .unwrap();
-    let r = client
-        .post(&inbox)
-        .header("content-type", "application/json")
-        .body(forged.to_json())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 422);
-    let v: Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+    let (status, body) = post(forged.to_json().into_bytes());
+    assert_eq!(status, 422);
+    let v: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["rejection"], "not_applicable", "{v}");
     assert_eq!(ke.node().store.trace_log_size().unwrap(), before);
     let audit = ke.federation_audit();
@@ -489,17 +529,28 @@ async fn kenya_traces_a_rifle_through_china_to_ethiopia() {
     assert_eq!(child.parent.as_deref(), Some(key));
 
     for inst in [&mut ke, &mut cn, &mut et, &mut ug] {
-        inst.stop().await;
+        inst.stop(&rt);
     }
 
     // A trace's projection edited behind the engine's back is caught by verification.
-    let db = rusqlite::Connection::open(ke.data.join("tracemark.db")).unwrap();
-    db.execute(
-        "UPDATE traces SET status = 'answered' WHERE key = ?1",
-        [&chained_key],
-    )
-    .unwrap();
-    drop(db);
+    match &ke.database {
+        None => {
+            let db = rusqlite::Connection::open(ke.data.join("tracemark.db")).unwrap();
+            db.execute(
+                "UPDATE traces SET status = 'answered' WHERE key = ?1",
+                [&chained_key],
+            )
+            .unwrap();
+        }
+        Some(url) => {
+            let mut c = postgres::Client::connect(url, postgres::NoTls).unwrap();
+            c.execute(
+                "UPDATE traces SET status = 'answered' WHERE key = $1",
+                &[&chained_key],
+            )
+            .unwrap();
+        }
+    }
     let report = tracemark_registry::verify::verify(&ke.node(), None).unwrap();
     assert!(!report.ok);
     let error = report.error.unwrap();
