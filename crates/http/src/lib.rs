@@ -231,6 +231,11 @@ impl AppState {
         let auditor = Worker::start("auditor", at.clone())?;
         let audit_writer = AuditWriter::start(at.clone())?;
         let follower = Worker::start("follower", at.clone())?;
+        // The federation identity: this data folder's `federation.key` must be the one the
+        // store was set up with (app servers sharing a database share one key).
+        writer
+            .run_blocking(|node| tracemark_registry::federation::pin_identity(node).map(|_| ()))?
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         let index = load_search(&writer)?;
         let openapi_json = Bytes::from(serde_json::to_vec(&ApiDoc::openapi())?);
         Ok(AppState {

@@ -465,3 +465,40 @@ async fn two_servers_on_one_database_give_one_receipt_per_message() {
     a.stop().await;
     b.stop().await;
 }
+
+/// An app server whose data folder holds another `federation.key` than the one the node was
+/// set up with refuses to start: peers would otherwise see two nodes claiming one state.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_with_another_federation_key_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = Location::embedded(dir.path().join("data"));
+    let ug = identity("UG");
+    let init = at.clone();
+    let ug_public = ug.public().to_canonical_json();
+    tokio::task::spawn_blocking(move || init_ke_knowing(&init, &ug_public))
+        .await
+        .unwrap();
+    let key = at.dir.join(tracemark_federation::identity::IDENTITY_FILE);
+    let other = tempfile::tempdir().unwrap();
+    federation::create(other.path(), CountryCode::parse("KE").unwrap()).unwrap();
+    std::fs::remove_file(&key).unwrap();
+    std::fs::copy(
+        other
+            .path()
+            .join(tracemark_federation::identity::IDENTITY_FILE),
+        &key,
+    )
+    .unwrap();
+    let opened = tokio::task::spawn_blocking(move || {
+        AppState::open_at(
+            &at,
+            Arc::new(FixedClock(NOW_TEXT.into())),
+            LIMIT,
+            tracemark_http::AuthConfig::default(),
+        )
+    })
+    .await
+    .unwrap();
+    let error = opened.err().expect("the server started").to_string();
+    assert!(error.contains("same federation.key"), "{error}");
+}

@@ -76,12 +76,60 @@ pub struct StoredPeer {
 
 /// The node's federation identity, created (for the node's state) if the data folder has
 /// none yet.
+///
+/// When the store has pinned the node's public identity ([`pin_identity`]), the file must
+/// hold that identity: app servers sharing one database must share one `federation.key`,
+/// or peers would see two nodes claiming one state.
 pub fn identity(node: &Node) -> Result<NodeIdentity, FederationError> {
+    let path = node.dir().join(IDENTITY_FILE).display().to_string();
+    let state = CountryCode::parse(&node.info.state).map_err(|e| FederationError::Identity {
+        path: path.clone(),
+        reason: format!("the store's state: {e}"),
+    })?;
+    let pinned = node.store.setting(PINNED_IDENTITY)?;
+    if pinned.is_some() && !node.dir().join(IDENTITY_FILE).exists() {
+        // A new key would be another node to the peers: never make one silently.
+        return Err(FederationError::Identity {
+            path,
+            reason: "the file is missing, and this node's store was set up with an identity: \
+                     restore federation.key from a backup, or copy it from another app server \
+                     of this node"
+                .into(),
+        });
+    }
+    let me = load_or_create(node.dir(), state)?;
+    if let Some(pinned) = pinned {
+        let mine = me.public().to_canonical_json();
+        if pinned != mine {
+            let theirs = PublicIdentity::from_json(&pinned)
+                .map(|p| p.fingerprint().grouped())
+                .unwrap_or_else(|_| "unreadable".into());
+            return Err(FederationError::Identity {
+                path,
+                reason: format!(
+                    "this file's identity (fingerprint {}) is not the one this node's store was                      set up with (fingerprint {theirs}): every app server of one node needs the                      same federation.key — copy it from the first server",
+                    me.public().fingerprint().grouped()
+                ),
+            });
+        }
+    }
+    Ok(me)
+}
+
+/// The setting that pins the node's public federation identity in the store.
+const PINNED_IDENTITY: &str = "federation_identity";
+
+/// Records the node's public identity in the store if none is recorded yet (the first app
+/// server, or `init`), then checks this data folder's `federation.key` against it.
+pub fn pin_identity(node: &mut Node) -> Result<NodeIdentity, FederationError> {
     let state = CountryCode::parse(&node.info.state).map_err(|e| FederationError::Identity {
         path: node.dir().join(IDENTITY_FILE).display().to_string(),
         reason: format!("the store's state: {e}"),
     })?;
-    load_or_create(node.dir(), state)
+    let me = load_or_create(node.dir(), state)?;
+    node.store
+        .setting_once(PINNED_IDENTITY, &me.public().to_canonical_json())?;
+    identity(node)
 }
 
 /// Loads `<dir>/federation.key`, or creates it for `state` if there is none. An existing
@@ -558,8 +606,9 @@ mod inbox_tests {
             "2026-12-04T09:00:00Z",
         )
         .unwrap();
+        // Words only: authentic, addressed to us, but no trace step.
         let id = MessageId::random(&mut rand_core::OsRng).unwrap();
-        let env = seal(
+        let words = seal(
             &ug,
             std::slice::from_ref(me.public()),
             MessageKind::TraceRequest,
@@ -568,8 +617,51 @@ mod inbox_tests {
             b"the request",
         )
         .unwrap();
+        match receive(&mut node, words.to_json().as_bytes(), AT) {
+            Err(e @ InboxError::NotApplicable { .. }) => assert_eq!(e.code(), "not_applicable"),
+            other => panic!("{other:?}"),
+        }
+        assert!(node
+            .store
+            .inbox_get("UG", &id.to_string())
+            .unwrap()
+            .is_none());
+
+        // A trace request from Uganda.
+        let mut request: serde_json::Value =
+            serde_json::from_str(tracemark_trace::request::EXAMPLE).unwrap();
+        request["requesting_state"] = "UG".into();
+        request["id"] = "UG-TR-1".into();
+        let request: tracemark_trace::request::TraceRequest =
+            serde_json::from_value(request).unwrap();
+        let to = tracemark_trace::routing::ConfirmedRecipients::confirm(ug.state(), [me.state()])
+            .unwrap();
+        let dispatch =
+            tracemark_trace::completeness::clear_for_sending(request, to, Vec::new()).unwrap();
+        let payload = crate::traces::Payload {
+            v: crate::traces::PAYLOAD_VERSION,
+            requesting_state: ug.state(),
+            trace: tracemark_trace::text::TraceId::parse("UG-TR-1").unwrap(),
+            event: tracemark_trace::lifecycle::TraceEvent::Sent { at: AT, dispatch },
+        };
+        let env = seal(
+            &ug,
+            std::slice::from_ref(me.public()),
+            MessageKind::TraceRequest,
+            id,
+            AT,
+            &serde_json::to_vec(&payload).unwrap(),
+        )
+        .unwrap();
         let json = env.to_json();
         let first = receive(&mut node, json.as_bytes(), AT + Duration::seconds(3)).unwrap();
+        // The request is on record on this side, dated on arrival.
+        let trace = node.store.trace("UG:UG-TR-1").unwrap().unwrap();
+        assert_eq!(
+            (trace.role.as_str(), trace.status.as_str()),
+            ("requested", "sent")
+        );
+        assert_eq!(trace.opened_at, "2026-12-04T10:00:03Z");
         assert!(!first.duplicate);
         assert_eq!(first.sender, ug.state());
         let receipt: Receipt = serde_json::from_str(&first.receipt).unwrap();

@@ -156,6 +156,7 @@ impl Node {
         };
         // Sign the empty tree at once, so a new node already has a checkpoint to publish.
         crate::import::commit_batch(&mut node, tracemark_store::Batch::default())?;
+        crate::federation::pin_identity(&mut node).map_err(|e| NodeError::Key(e.to_string()))?;
         Ok(node)
     }
 

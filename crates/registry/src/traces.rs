@@ -383,13 +383,18 @@ pub struct Recorded {
     pub not_federated: Vec<String>,
 }
 
+/// How many times a step is recomputed when the trace moved under it (another app server or
+/// process took a step on the same trace at the same moment).
+const RETRIES: usize = 8;
+
 /// Records `events` as steps of the trace `key` (new when `existing` is `None`), queueing a
-/// message to each peer in `outgoing`, in one transaction.
+/// message to each peer in `outgoing`, in one transaction. If the trace moved meanwhile, the
+/// events are applied again to its new state (and refused if they no longer apply).
 #[allow(clippy::too_many_arguments)]
 fn record(
     node: &mut Node,
     key: &str,
-    existing: Option<StoredTrace>,
+    mut existing: Option<StoredTrace>,
     events: Vec<TraceEvent>,
     outgoing: Vec<Outgoing>,
     by: &str,
@@ -397,7 +402,42 @@ fn record(
     note: Option<Text>,
     now: OffsetDateTime,
 ) -> Result<Recorded, TraceError> {
+    let mut tries = 0;
+    loop {
+        match record_once(
+            node,
+            key,
+            existing,
+            events.clone(),
+            &outgoing,
+            by,
+            channel,
+            note.clone(),
+            now,
+        ) {
+            Err(TraceError::Store(StoreError::TraceMoved { .. })) if tries < RETRIES => {
+                tries += 1;
+                existing = load(node, key)?;
+            }
+            other => return other,
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn record_once(
+    node: &mut Node,
+    key: &str,
+    existing: Option<StoredTrace>,
+    events: Vec<TraceEvent>,
+    outgoing: &[Outgoing],
+    by: &str,
+    channel: Option<Channel>,
+    note: Option<Text>,
+    now: OffsetDateTime,
+) -> Result<Recorded, TraceError> {
     let me = own_state(node)?;
+    let expected = existing.as_ref().map_or(0, |t| t.records.len() as u64);
     let (mut state, mut count) = match &existing {
         Some(t) => (Some(t.state.clone()), t.records.len() as u64),
         None => (None, 0),
@@ -425,7 +465,7 @@ fn record(
     let mut sent_via = Vec::new();
     let mut not_federated = Vec::new();
     let request = state.request();
-    for out in &outgoing {
+    for out in outgoing {
         let Some(peer) = directory.get(out.to) else {
             not_federated.push(out.to.as_str().to_owned());
             continue;
@@ -502,6 +542,7 @@ fn record(
         outbox,
         inbox: None,
         delivered: None,
+        expect: vec![(key.to_owned(), expected)],
     };
     let first = match self::commit(node, &commit)? {
         TraceCommitted::Appended(first) => first,
@@ -919,6 +960,38 @@ pub fn apply_received(
     inbox: InboxRow,
     now: OffsetDateTime,
 ) -> Result<TraceCommitted, ReceiveError> {
+    let mut tries = 0;
+    loop {
+        match apply_received_once(node, header, payload, inbox.clone(), now) {
+            Err(ReceiveError::Failed(TraceError::Store(StoreError::TraceMoved { .. })))
+                if tries < RETRIES =>
+            {
+                tries += 1;
+            }
+            // Another app server took the same message while this one was reading the trace:
+            // it is a duplicate, not a step that does not apply.
+            Err(ReceiveError::NotApplicable(reason)) => {
+                return match node
+                    .store
+                    .inbox_get(&inbox.sender, &inbox.message_id)
+                    .map_err(TraceError::from)?
+                {
+                    Some(_) => Ok(TraceCommitted::DuplicateMessage),
+                    None => Err(ReceiveError::NotApplicable(reason)),
+                }
+            }
+            other => return other,
+        }
+    }
+}
+
+fn apply_received_once(
+    node: &mut Node,
+    header: &Header,
+    payload: &[u8],
+    inbox: InboxRow,
+    now: OffsetDateTime,
+) -> Result<TraceCommitted, ReceiveError> {
     let na = |m: String| ReceiveError::NotApplicable(m);
     let me = own_state(node)?;
     let sender = header.from();
@@ -1006,6 +1079,7 @@ pub fn apply_received(
         outbox: Vec::new(),
         inbox: Some(inbox),
         delivered: None,
+        expect: vec![(key.clone(), count)],
     };
     Ok(self::commit(node, &commit).map_err(TraceError::from)?)
 }
@@ -1092,6 +1166,24 @@ pub enum Settled {
 /// refusal stops it for good except when it was only too old (sealed again and retried at
 /// once); anything else backs off.
 pub fn settle(
+    node: &mut Node,
+    due: &DueMessage,
+    attempt: Attempt,
+    now: OffsetDateTime,
+    policy: &tracemark_federation::RetryPolicy,
+) -> Result<Settled, TraceError> {
+    let mut tries = 0;
+    loop {
+        match settle_once(node, due, attempt.clone(), now, policy) {
+            Err(TraceError::Store(StoreError::TraceMoved { .. })) if tries < RETRIES => {
+                tries += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+fn settle_once(
     node: &mut Node,
     due: &DueMessage,
     attempt: Attempt,
@@ -1224,6 +1316,9 @@ pub fn settle(
                             &state,
                             t.records.len() as u64 + 1,
                         ));
+                        commit
+                            .expect
+                            .push((row.trace.clone(), t.records.len() as u64));
                     }
                 }
             }

@@ -30,6 +30,16 @@ pub enum StoreError {
         "the store was changed by another writer (expected ledger size {expected}, found {found})"
     )]
     Conflict { expected: u64, found: u64 },
+    /// A trace changed between reading it and committing a step to it (another app server
+    /// or process took a step): read it again and retry.
+    #[error(
+        "trace {trace} was changed by another writer (expected {expected} records, found {found})"
+    )]
+    TraceMoved {
+        trace: String,
+        expected: u64,
+        found: u64,
+    },
     #[error(
         "the store's schema version {found} is newer than this program supports ({supported})"
     )]
@@ -417,6 +427,9 @@ pub struct TraceCommit {
     /// With an inbox row, the commit happens only if the message is new.
     pub inbox: Option<InboxRow>,
     pub delivered: Option<OutboxDelivery>,
+    /// (trace key, records it had when the step was computed): checked under the trace log's
+    /// lock, so a step computed from a stale state fails with [`StoreError::TraceMoved`].
+    pub expect: Vec<(String, u64)>,
 }
 
 /// What [`Store::commit_trace`] did.
@@ -563,6 +576,12 @@ pub trait Store {
     /// (sender, message id) is already there: a row is never overwritten.
     fn inbox_put(&mut self, row: &InboxRow) -> Result<bool>;
 
+    /// A node-wide setting (the `meta` table), if set.
+    fn setting(&self, key: &str) -> Result<Option<String>>;
+    /// Sets `key` to `value` unless it is set already; returns the value now stored (the
+    /// first one wins when app servers race).
+    fn setting_once(&mut self, key: &str, value: &str) -> Result<String>;
+
     // --- The trace log, the traces' projection and the outbox (issue #5). ---
 
     /// Applies one trace step (see [`TraceCommit`]) atomically; `sign` signs the trace log's
@@ -630,6 +649,13 @@ pub(crate) fn check_trace_log(store: &mut dyn Store) {
         refused: None,
     };
     assert_eq!(store.trace_log_size().unwrap(), 0);
+    assert_eq!(store.setting("federation_identity").unwrap(), None);
+    assert_eq!(store.setting_once("federation_identity", "a").unwrap(), "a");
+    assert_eq!(store.setting_once("federation_identity", "b").unwrap(), "a");
+    assert_eq!(
+        store.setting("federation_identity").unwrap().as_deref(),
+        Some("a")
+    );
     let first = TraceCommit {
         records: vec![
             ("KE:T-1".into(), b"draft".to_vec()),
@@ -669,6 +695,23 @@ pub(crate) fn check_trace_log(store: &mut dyn Store) {
         .collect();
     assert_eq!(ids, vec!["aa", "bb"]);
 
+    // A step computed from a stale state: refused, nothing written.
+    let stale = TraceCommit {
+        records: vec![("KE:T-1".into(), b"late".to_vec())],
+        projections: vec![row("KE:T-1", "sent", 3)],
+        expect: vec![("KE:T-1".into(), 1)],
+        ..TraceCommit::default()
+    };
+    assert!(matches!(
+        store.commit_trace(&stale, &sign),
+        Err(StoreError::TraceMoved {
+            expected: 1,
+            found: 2,
+            ..
+        })
+    ));
+    assert_eq!(store.trace_log_size().unwrap(), 2);
+
     // The same outbox key again: the whole step is refused.
     let again = TraceCommit {
         records: vec![("KE:T-2".into(), b"x".to_vec())],
@@ -693,6 +736,7 @@ pub(crate) fn check_trace_log(store: &mut dyn Store) {
         receipt: "{}".into(),
     };
     let received = TraceCommit {
+        expect: vec![("KE:T-1".into(), 2)],
         records: vec![("KE:T-1".into(), b"ack".to_vec())],
         projections: vec![row("KE:T-1", "acknowledged", 3)],
         inbox: Some(inbox.clone()),

@@ -743,6 +743,18 @@ impl Store for PgStore {
                 return Ok(TraceCommitted::DuplicateMessage);
             }
         }
+        for (trace, expected) in &c.expect {
+            let found = tx
+                .query_one("SELECT COUNT(*) FROM trace_log WHERE trace = $1", &[trace])?
+                .try_get::<_, i64>(0)? as u64;
+            if found != *expected {
+                return Err(StoreError::TraceMoved {
+                    trace: trace.clone(),
+                    expected: *expected,
+                    found,
+                });
+            }
+        }
         let size = row.try_get::<_, i64>(0)? as u64;
         let peaks: Vec<u8> = row.try_get(1)?;
         let peaks = peaks
@@ -805,6 +817,21 @@ impl Store for PgStore {
         }
         tx.commit()?;
         Ok(TraceCommitted::Appended(first))
+    }
+
+    fn setting(&self, key: &str) -> Result<Option<String>> {
+        self.query_opt("SELECT v FROM meta WHERE k = $1", &[&key])?
+            .map(|r| Ok(r.try_get(0)?))
+            .transpose()
+    }
+
+    fn setting_once(&mut self, key: &str, value: &str) -> Result<String> {
+        self.execute(
+            "INSERT INTO meta (k, v) VALUES ($1, $2) ON CONFLICT (k) DO NOTHING",
+            &[&key, &value],
+        )?;
+        self.setting(key)?
+            .ok_or_else(|| StoreError::Missing(format!("setting {key}")))
     }
 
     fn trace_log_size(&self) -> Result<u64> {

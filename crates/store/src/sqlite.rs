@@ -631,6 +631,20 @@ impl Store for SqliteStore {
                 return Ok(TraceCommitted::DuplicateMessage);
             }
         }
+        for (trace, expected) in &c.expect {
+            let found: i64 = tx.query_row(
+                "SELECT COUNT(*) FROM trace_log WHERE trace = ?1",
+                params![trace],
+                |r| r.get(0),
+            )?;
+            if found as u64 != *expected {
+                return Err(StoreError::TraceMoved {
+                    trace: trace.clone(),
+                    expected: *expected,
+                    found: found as u64,
+                });
+            }
+        }
         let (size, peaks): (i64, Vec<u8>) = tx.query_row(
             "SELECT size, peaks FROM trace_tree_state WHERE id = 0",
             [],
@@ -694,6 +708,24 @@ impl Store for SqliteStore {
         }
         tx.commit()?;
         Ok(TraceCommitted::Appended(first))
+    }
+
+    fn setting(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT v FROM meta WHERE k = ?1", params![key], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    fn setting_once(&mut self, key: &str, value: &str) -> Result<String> {
+        self.conn.execute(
+            "INSERT INTO meta (k, v) VALUES (?1, ?2) ON CONFLICT (k) DO NOTHING",
+            params![key, value],
+        )?;
+        self.setting(key)?
+            .ok_or_else(|| StoreError::Missing(format!("setting {key}")))
     }
 
     fn trace_log_size(&self) -> Result<u64> {

@@ -179,9 +179,22 @@ fn the_identity_file_is_owner_only_and_stable() {
     );
     assert!(text.contains(&first["identity"]["sign"].as_str().unwrap().to_string()));
 
-    // A store initialised before federation existed has no identity file: the first use
-    // creates one, owner-only, and keeps it.
+    // A lost identity file is not silently replaced (peers would see another node).
     std::fs::remove_file(&path).unwrap();
+    let out = s.run(&["federation", "identity"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("restore federation.key"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!path.exists());
+    // A store initialised before federation existed has no identity file and none pinned:
+    // the first use creates one, owner-only, and keeps it.
+    let db = rusqlite::Connection::open(s.data().join("tracemark.db")).unwrap();
+    db.execute("DELETE FROM meta WHERE k = 'federation_identity'", [])
+        .unwrap();
+    drop(db);
     let created = identity(&s);
     assert_ne!(created, first);
     assert_eq!(identity(&s), created);

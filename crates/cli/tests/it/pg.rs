@@ -95,6 +95,12 @@ fn two_servers_on_one_database_import_concurrently() {
     let db = s.database.clone().unwrap();
     let second = tempfile::tempdir().unwrap();
     std::fs::copy(s.data().join("node.key"), second.path().join("node.key")).unwrap();
+    // Every app server of one node shares its federation identity (docs/OPERATIONS.md).
+    std::fs::copy(
+        s.data().join("federation.key"),
+        second.path().join("federation.key"),
+    )
+    .unwrap();
     let args_a = s.store_args();
     let args_b = vec![
         "--data".to_owned(),
