@@ -96,6 +96,31 @@ impl Faces {
         })
     }
 
+    /// Whether a character is printed: the font has a glyph for it, or it has none to show
+    /// (a space, a joiner, a direction mark, a variation selector).
+    fn prints(&self, c: char) -> bool {
+        c.is_whitespace()
+            || matches!(c as u32,
+                0xAD | 0x34F | 0x61C | 0x115F..=0x1160 | 0x17B4..=0x17B5 | 0x180B..=0x180F
+                | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x206F | 0x3164 | 0xFE00..=0xFE0F
+                | 0xFEFF | 0xFFA0 | 0xFFF0..=0xFFF8 | 0xE0000..=0xE0FFF)
+            || (self.regular.glyph_index(c).is_some() && self.bold.glyph_index(c).is_some())
+    }
+
+    /// `text` with each character the font cannot show written as `[U+XXXX]`, so nothing of a
+    /// marking is lost on paper (a Chinese or Ethiopic marking, say: DejaVu Sans has neither).
+    fn printable(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        for c in text.chars() {
+            if self.prints(c) {
+                out.push(c);
+            } else {
+                out.push_str(&format!("[U+{:04X}]", c as u32));
+            }
+        }
+        out
+    }
+
     /// The advance width of `text` shaped as krilla shapes it for drawing.
     fn width(&self, text: &str, bold: bool, size: f32, rtl: Option<bool>) -> f32 {
         let face = if bold { &self.bold } else { &self.regular };
@@ -156,6 +181,7 @@ impl Layout {
     /// word (a long marking, a hash) where it must. Line breaks in the text are kept.
     fn wrap(&self, text: &str, bold: bool, size: f32, width: f32) -> Vec<String> {
         let fits = |s: &str| self.faces.width(s, bold, size, None) <= width;
+        let text = self.faces.printable(text);
         let mut lines = Vec::new();
         for para in text.split('\n') {
             let mut line = String::new();
@@ -347,6 +373,15 @@ pub fn print_pdf(
     );
     if let Some(date) = options.date {
         l.paragraph(&format!("Date of the request: {date}"), false, BODY, 0.0);
+    }
+    let all_text = v.to_string();
+    if !all_text.chars().all(|c| l.faces.prints(c)) {
+        l.paragraph(
+            "Characters this print cannot show are written as [U+code point] (Unicode); the electronic request carries them as seen.",
+            false,
+            LABEL,
+            0.0,
+        );
     }
 
     l.heading("1. Requesting state");
@@ -609,12 +644,12 @@ fn render(
     let total = layout.pages.len();
     let Layout { faces, pages, .. } = layout;
     for (n, mut ops) in pages.into_iter().enumerate() {
-        let footer = format!(
+        let footer = faces.printable(&format!(
             "Trace request {} · case {} · page {} of {total}",
             request.id.as_str(),
             request.case_reference.as_str(),
             n + 1
-        );
+        ));
         let w = faces.width(&footer, false, SMALL, None);
         let footer_y = PAGE_H - 36.0;
         ops.push(Op::Line {
@@ -810,6 +845,19 @@ mod tests {
         assert!(text.contains("2024-03-09"), "{text}");
         let without = pages(&pdf(&r, &PdfOptions::default())).concat();
         assert!(!without.contains("2024-03-09") && !without.contains("sealed"));
+    }
+
+    #[test]
+    fn characters_the_font_lacks_are_written_as_code_points() {
+        let mut v = serde_json::to_value(request(0)).unwrap();
+        v["item"]["markings"][1]["text"] = "中国 66".into();
+        let r: TraceRequest = serde_json::from_value(v).unwrap();
+        let text = pages(&pdf(&r, &PdfOptions::default())).concat();
+        assert!(text.contains("[U+4E2D][U+56FD] 66"), "{text}");
+        assert!(text.contains("written as [U+code point]"), "{text}");
+        // Scripts the font has are printed as they are, and the note is left out.
+        let text = pages(&pdf(&request(0), &PdfOptions::default())).concat();
+        assert!(!text.contains("[U+"), "{text}");
     }
 
     #[test]
