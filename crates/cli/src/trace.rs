@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use tracemark_registry::query::QueryError;
 use tracemark_registry::tracing::{self, Requester, TracingError};
+use tracemark_trace::completeness::Waiver;
 use tracemark_trace::request::TraceRequest;
 
 #[derive(Subcommand)]
@@ -42,13 +43,23 @@ pub enum TraceCommand {
     /// records of this registry that match its serials and a proposed outcome with findings
     /// from the chain of custody, for an officer to review.
     AnswerDraft { file: PathBuf },
-    /// Write the request as a printable page (HTML; print it or save it as PDF from a
-    /// browser), for a state that does not run Tracemark.
+    /// Write the request as a printable page for a state that does not run Tracemark: HTML
+    /// to stdout, or with --pdf a PDF file with room for the answer and the signatures.
     Print {
         file: PathBuf,
         /// The requested states (default: the proposed ones).
         #[arg(long = "to", value_delimiter = ',')]
         to: Vec<String>,
+        /// Write a PDF to this file instead of HTML to stdout.
+        #[arg(long, value_name = "OUT.pdf")]
+        pdf: Option<PathBuf>,
+        /// The date to print on the PDF (e.g. 2026-03-09); left blank to write by hand.
+        #[arg(long, requires = "pdf")]
+        date: Option<String>,
+        /// The explanations of the gaps the request is sent with, printed on the PDF under
+        /// each gap: a JSON file `[{"gap": "<code>", "explanation": "…"}]`.
+        #[arg(long, requires = "pdf", value_name = "FILE")]
+        waivers: Option<PathBuf>,
     },
 }
 
@@ -159,7 +170,13 @@ pub fn run(cli: &Cli, command: &TraceCommand) -> Result<ExitCode, Failure> {
             std::io::Write::write_all(&mut out, b"\n").context("writing to stdout")?;
             Ok(ExitCode::SUCCESS)
         }
-        TraceCommand::Print { file, to } => {
+        TraceCommand::Print {
+            file,
+            to,
+            pdf,
+            date,
+            waivers,
+        } => {
             let request = read_request(file)?;
             let node = open(cli)?;
             let a = tracing::assess(&node, &request).map_err(failure)?;
@@ -171,7 +188,26 @@ pub fn run(cli: &Cli, command: &TraceCommand) -> Result<ExitCode, Failure> {
             } else {
                 to.clone()
             };
-            print!("{}", tracing::print_html(&request, &a, &recipients));
+            let Some(out) = pdf else {
+                print!("{}", tracing::print_html(&request, &a, &recipients));
+                return Ok(ExitCode::SUCCESS);
+            };
+            let waivers: Vec<Waiver> = match waivers {
+                None => Vec::new(),
+                Some(w) => {
+                    let text = std::fs::read_to_string(w)
+                        .map_err(|e| Failure::Usage(format!("{}: {e}", w.display())))?;
+                    serde_json::from_str(&text)
+                        .map_err(|e| Failure::Rejected(format!("{}: {e}", w.display())))?
+                }
+            };
+            let options = tracing::PdfOptions {
+                waivers: &waivers,
+                date: date.as_deref(),
+            };
+            let bytes = tracing::print_pdf(&request, &a, &recipients, &options)
+                .context("writing the PDF")?;
+            std::fs::write(out, bytes).with_context(|| format!("writing {}", out.display()))?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -23,7 +23,7 @@
 //! | `POST /api/v1/registers?filename=` | import a register export (CSV, TSV, spreadsheet) → report |
 //! | `GET /api/v1/items/{key}/trace-draft?case=` | a trace request drafted from the item |
 //! | `POST /api/v1/traces/check?purpose=` | a trace request's gaps and proposed recipients |
-//! | `POST /api/v1/traces/print?purpose=&to=` | the printable request (HTML) |
+//! | `POST /api/v1/traces/print?purpose=&to=&format=&date=` | the printable request (HTML, or PDF with `format=pdf` or `Accept: application/pdf`) |
 //! | `POST /api/v1/traces/answer-draft?purpose=` | an answer to a received request, from the registry |
 //! | `GET /api/v1/ledger/key` | the verifier key (text) |
 //! | `GET /api/v1/ledger/checkpoint` | the latest signed checkpoint (text) |

@@ -14,7 +14,7 @@ use crate::schema;
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
@@ -182,10 +182,38 @@ pub struct PrintParams {
     pub purpose: Option<String>,
     /// The requested states, comma-separated (default: the proposed ones).
     pub to: Option<String>,
+    /// `html` (the default) or `pdf`; without it an `Accept: application/pdf` header asks
+    /// for the PDF.
+    pub format: Option<String>,
+    /// The date printed on the PDF (e.g. `2026-03-09`; at most 40 characters); without it the
+    /// date is left blank, to write by hand.
+    pub date: Option<String>,
 }
 
-/// The request as a printable page (HTML; print it or save it as PDF), for a state that does
-/// not run Tracemark.
+/// Whether the PDF is asked for: by `format`, else by the `Accept` header.
+fn wants_pdf(format: Option<&str>, headers: &HeaderMap) -> Result<bool, ApiError> {
+    match format {
+        Some("pdf") => Ok(true),
+        Some("html") => Ok(false),
+        Some(other) => Err(ApiError::bad_request(format!(
+            "format must be html or pdf, not '{other}'"
+        ))),
+        None => Ok(headers
+            .get_all(header::ACCEPT)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|m| {
+                m.split(';')
+                    .next()
+                    .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/pdf"))
+            })),
+    }
+}
+
+/// The request as a printable document for a state that does not run Tracemark: an HTML
+/// page, or (`format=pdf`, or `Accept: application/pdf`) a PDF with room for the answer and
+/// the signatures.
 #[utoipa::path(
     post,
     path = "/api/v1/traces/print",
@@ -193,8 +221,11 @@ pub struct PrintParams {
     params(PrintParams),
     request_body(description = "A trace request", content_type = "application/json", content = Object),
     responses(
-        (status = 200, description = "The printable request", body = String, content_type = "text/html"),
-        (status = 400, description = "Not JSON, or no purpose for a request naming a registry item", body = schema::ErrorBody),
+        (status = 200, description = "The printable request: HTML, or PDF when asked for", content(
+            (String = "text/html"),
+            (Vec<u8> = "application/pdf"),
+        )),
+        (status = 400, description = "Not JSON, no purpose for a request naming a registry item, or an unknown format", body = schema::ErrorBody),
         (status = 403, description = "The policy set refuses", body = schema::ErrorBody),
         (status = 422, description = "A field of the request is malformed", body = schema::ErrorBody),
     )
@@ -203,8 +234,18 @@ pub async fn print(
     State(state): State<AppState>,
     caller: Caller,
     Query(p): Query<PrintParams>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    let pdf = wants_pdf(p.format.as_deref(), &headers)?;
+    let date = match p.date {
+        Some(d) if d.chars().count() > 40 || d.chars().any(char::is_control) => {
+            return Err(ApiError::bad_request(
+                "date must be at most 40 printable characters",
+            ))
+        }
+        d => d,
+    };
     let request = authorized_request(&state, &caller, p.purpose.as_deref(), &body).await?;
     let to: Vec<String> =
         p.to.as_deref()
@@ -213,7 +254,7 @@ pub async fn print(
             .map(|s| s.trim().to_owned())
             .filter(|s| !s.is_empty())
             .collect();
-    let html = state
+    let printed = state
         .reader()
         .run(move |node| {
             let a = tracing::assess(node, &request)?;
@@ -225,11 +266,32 @@ pub async fn print(
             } else {
                 to
             };
-            Ok::<_, TracingError>(tracing::print_html(&request, &a, &to))
+            Ok::<_, TracingError>(if pdf {
+                let options = tracing::PdfOptions {
+                    waivers: &[],
+                    date: date.as_deref(),
+                };
+                Printed::Pdf(tracing::print_pdf(&request, &a, &to, &options))
+            } else {
+                Printed::Html(tracing::print_html(&request, &a, &to))
+            })
         })
         .await?
         .map_err(tracing_failure)?;
-    Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response())
+    match printed {
+        Printed::Html(html) => {
+            Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response())
+        }
+        Printed::Pdf(Ok(bytes)) => {
+            Ok(([(header::CONTENT_TYPE, "application/pdf")], bytes).into_response())
+        }
+        Printed::Pdf(Err(e)) => Err(ApiError::internal(e.to_string())),
+    }
+}
+
+enum Printed {
+    Html(String),
+    Pdf(Result<Vec<u8>, tracing::PdfError>),
 }
 
 /// Draft the answer to a trace request received from another state: the records of this

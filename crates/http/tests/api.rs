@@ -883,6 +883,11 @@ async fn openapi_document_lists_every_route() {
         );
     }
     assert_eq!(paths.len(), 27, "{:?}", paths.keys().collect::<Vec<_>>());
+    let printed = &paths["/api/v1/traces/print"]["post"]["responses"]["200"]["content"];
+    assert!(
+        printed.get("text/html").is_some() && printed.get("application/pdf").is_some(),
+        "{printed}"
+    );
     let schemes = doc["components"]["securitySchemes"].as_object().unwrap();
     assert_eq!(schemes["session"]["in"], "cookie", "{schemes:?}");
     assert_eq!(schemes["bearer"]["scheme"], "bearer", "{schemes:?}");
@@ -2541,6 +2546,32 @@ async fn trace_requests_are_drafted_checked_and_printed_with_custody_rights() {
     assert!(ct.starts_with("text/html"), "{ct}");
     assert!(html.contains("Firearms Act &lt;s. 4&gt;"), "{html}");
     assert!(html.contains("<td>AT, DE</td>"), "{html}");
+    // As a PDF: asked for by format=pdf or by the Accept header; an unknown format is refused.
+    for (query, accept) in [
+        ("&format=pdf", "*/*"),
+        ("", "application/pdf;q=1, */*;q=0.1"),
+    ] {
+        let r = alice
+            .post(s.url(&format!(
+                "/api/v1/traces/print?purpose=CR%20114%2F2026&to=AT{query}"
+            )))
+            .header("content-type", "application/json")
+            .header("accept", accept)
+            .body(done.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{query}");
+        assert_eq!(r.headers()["content-type"], "application/pdf", "{query}");
+        let bytes = r.bytes().await.unwrap();
+        assert!(bytes.starts_with(b"%PDF-"), "{query}");
+    }
+    let (status, _, text) = post(
+        "/api/v1/traces/print?purpose=CR%20114%2F2026&format=docx".into(),
+        done.to_string(),
+    )
+    .await;
+    assert_eq!(status, 400, "{text}");
 
     // A request naming the armoury's item is refused to alice; malformed ones name the field.
     let mut armoury = draft.clone();

@@ -6,6 +6,10 @@
 //! them. Nothing here writes: drafts live in the officer's file until the trace life cycle is
 //! stored (issue #5, not built yet).
 
+mod pdf;
+
+pub use pdf::{print_pdf, PdfError, PdfOptions};
+
 use crate::query::{self, QueryError};
 use crate::Node;
 use serde_json::{json, Map, Value};
@@ -464,7 +468,8 @@ fn esc(s: &str) -> String {
 /// The request as a printable page (one A4 sheet for most requests), for a state that does
 /// not run Tracemark: every field of the request under the headings an ITI trace request
 /// has, the gaps the officer chose to send with, and the recipients. Self-contained (no
-/// scripts, no external resources); print it from a browser or save it as PDF.
+/// scripts, no external resources); print it from a browser. [`print_pdf`] lays out the same
+/// content as a PDF, with room for the answer and the signatures.
 pub fn print_html(
     request: &TraceRequest,
     assessment: &Assessment,
@@ -556,6 +561,19 @@ pub fn print_html(
                 m["text"].as_str().map(esc).unwrap_or_default(),
                 m["country"].as_str().map(esc).unwrap_or_default()
             ),
+        ));
+    }
+    let photos: Vec<String> = v["item"]["photos"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(esc)
+        .collect();
+    if !photos.is_empty() {
+        html.push_str(&row(
+            "Photographs",
+            format!("<span class=\"m\">{}</span>", photos.join("<br>")),
         ));
     }
     html.push_str("</table>\n<h2>3. Why the item is considered illicit</h2>\n<table>\n");

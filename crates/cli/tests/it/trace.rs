@@ -113,6 +113,67 @@ fn a_draft_from_the_registry_is_checked_routed_completed_and_printed() {
     assert!(!html.contains("<recovered>"));
     let out = s.run(&["trace", "print", f.to_str().unwrap(), "--to", "CN,ET"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("<td>CN, ET</td>"));
+
+    // The same request as a PDF file, with a date and the explanation of a gap; a name in
+    // Cyrillic prints as written.
+    let mut cyr = done.clone();
+    cyr["officer"] = "Инсп. Алексей Петров".into();
+    let f = s.file("cyr.json", &cyr.to_string());
+    let w = s.file(
+        "waivers.json",
+        r#"[{"gap": "no_photos", "explanation": "The camera of the station was out of order."}]"#,
+    );
+    let pdf = s.dir.path().join("request.pdf");
+    let out = s.run(&[
+        "trace",
+        "print",
+        f.to_str().unwrap(),
+        "--to",
+        "CN,ET",
+        "--pdf",
+        pdf.to_str().unwrap(),
+        "--date",
+        "2026-03-09",
+        "--waivers",
+        w.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        out.stdout.is_empty(),
+        "the PDF goes to the file, not stdout"
+    );
+    let bytes = std::fs::read(&pdf).unwrap();
+    assert!(bytes.starts_with(b"%PDF-"));
+    let text = pdf_extract::extract_text_from_mem(&bytes).unwrap();
+    for expected in [
+        "TR-KE-2019-000123",
+        "CR 114/2026",
+        "5612345",
+        "Алексей Петров",
+        "CN, ET",
+        "no_photos",
+        "camera of the station was out of order",
+        "2026-03-09",
+    ] {
+        assert!(text.contains(expected), "{expected} not in {text}");
+    }
+    // A waiver file that is not a list of explanations is refused, and no file is written.
+    let bad = s.file(
+        "bad.json",
+        r#"[{"gap": "no_such_gap", "explanation": "x"}]"#,
+    );
+    let other = s.dir.path().join("other.pdf");
+    let out = s.run(&[
+        "trace",
+        "print",
+        f.to_str().unwrap(),
+        "--pdf",
+        other.to_str().unwrap(),
+        "--waivers",
+        bad.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(!other.exists());
 }
 
 /// An import mark on the item gives the state of last legal import, proposed with its reason.
