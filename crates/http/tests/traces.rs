@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use tracemark_access::accounts;
 use tracemark_http::schema;
 use tracemark_http::{AppState, Server};
-use tracemark_registry::{Clock, FixedClock, Node};
+use tracemark_registry::{traces, Clock, FixedClock, Node};
 
 const PASSWORD: &str = "correct horse battery staple";
 
@@ -95,14 +95,23 @@ impl Answer {
 }
 
 impl TestServer {
+    /// Kenya's node, on a clock of its own.
     async fn start() -> TestServer {
+        // 2026-03-10T00:00:00Z
+        let clock = TestClock(Arc::new(Mutex::new(1_773_100_800)));
+        TestServer::start_for("KE", clock).await
+    }
+
+    /// A node of `state` on `clock` (nodes that talk to each other share one: an envelope is
+    /// refused when its time is too far from the receiver's).
+    async fn start_for(state: &'static str, clock: TestClock) -> TestServer {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         let seed = data.clone();
         tokio::task::spawn_blocking(move || {
             let clock = FixedClock("2026-01-01T00:00:00Z".into());
-            drop(Node::init(&seed, "KE", None, &clock).unwrap());
+            drop(Node::init(&seed, state, None, &clock).unwrap());
             let mut node = Node::open(&seed).unwrap();
             let store = node.store.as_mut();
             let now = "2026-01-01T00:00:00Z";
@@ -118,8 +127,6 @@ impl TestServer {
         })
         .await
         .unwrap();
-        // 2026-03-10T00:00:00Z
-        let clock = TestClock(Arc::new(Mutex::new(1_773_100_800)));
         let state_clock = clock.clone();
         let state_dir = data.clone();
         let state = tokio::task::spawn_blocking(move || {
@@ -820,4 +827,190 @@ async fn overdue_chain_figures_and_outbox() {
     let a = s.get("/api/v1/federation/outbox?status=lost").await;
     assert_eq!(a.status, 400, "{}", a.body);
     s.stop().await;
+}
+
+/// Makes each node a peer of the other (as their administrators would, with
+/// `tracemark peer add`).
+async fn introduce(a: &TestServer, b: &TestServer) {
+    for (from, to) in [(a, b), (b, a)] {
+        let (data, other, url) = (from.data.clone(), to.data.clone(), to.base.clone());
+        tokio::task::spawn_blocking(move || {
+            let public = tracemark_registry::federation::identity(&Node::open(&other).unwrap())
+                .unwrap()
+                .public()
+                .to_canonical_json();
+            let mut node = Node::open(&data).unwrap();
+            tracemark_registry::federation::add_peer(
+                &mut node,
+                &public,
+                &format!("{url}/"),
+                false,
+                "2026-03-10T00:00:00Z",
+            )
+            .unwrap();
+        })
+        .await
+        .unwrap();
+    }
+}
+
+/// What the delivery task does, once: the messages due in `from`'s outbox are posted to the
+/// peers' inboxes and the outcome (the signed receipt) recorded. Returns what became of them.
+async fn deliver_due(from: &TestServer) -> Vec<traces::Settled> {
+    let data = from.data.clone();
+    let clock = from.clock.clone();
+    let due = tokio::task::spawn_blocking(move || {
+        let node = Node::open(&data).unwrap();
+        traces::due(&node, traces::now_of(&clock).unwrap()).unwrap()
+    })
+    .await
+    .unwrap();
+    let mut settled = Vec::new();
+    for d in due {
+        let r = reqwest::Client::new()
+            .post(&d.inbox_url)
+            .header("content-type", "application/json")
+            .body(d.row.envelope.clone())
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let body = r.bytes().await.unwrap().to_vec();
+        let attempt = if status == 200 {
+            traces::Attempt::Answered(body)
+        } else {
+            let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            traces::Attempt::Refused {
+                status,
+                rejection: v["rejection"].as_str().map(str::to_owned),
+                message: v.to_string(),
+            }
+        };
+        let data = from.data.clone();
+        let clock = from.clock.clone();
+        settled.push(
+            tokio::task::spawn_blocking(move || {
+                let mut node = Node::open(&data).unwrap();
+                traces::settle(&mut node, &d, attempt, traces::now_of(&clock).unwrap()).unwrap()
+            })
+            .await
+            .unwrap(),
+        );
+    }
+    settled
+}
+
+/// Kenya asks Uganda, both on Tracemark: the request is queued in Kenya's outbox and
+/// delivered; Uganda's officer sees it among the received traces, acknowledges and answers
+/// it over the API (this node's own steps: no `for`), each step queued for Kenya; delivered,
+/// they move Kenya's trace to `answered`; Kenya closes it, and Uganda is told.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_requested_side_answers_over_the_api_and_the_outbox_carries_each_step() {
+    let clock = TestClock(Arc::new(Mutex::new(1_773_100_800)));
+    let ke = TestServer::start_for("KE", clock.clone()).await;
+    let ug = TestServer::start_for("UG", clock.clone()).await;
+    introduce(&ke, &ug).await;
+
+    assert_eq!(ke.post("/api/v1/traces", example()).await.status, 201);
+    let a = ke
+        .post(&format!("/api/v1/traces/{KEY}/send"), json!({"to": ["UG"]}))
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["queued_for"], json!(["UG"]));
+    assert_eq!(a.body["not_federated"], json!([]));
+    let out = ke.get("/api/v1/federation/outbox").await;
+    assert_eq!(out.status, 200, "{}", out.body);
+    assert_eq!(out.body["total"], 1, "{}", out.body);
+    let m = &out.body["messages"][0];
+    assert_eq!(m["status"], "pending");
+    assert_eq!(m["peer"], "UG");
+    assert_eq!(m["kind"], "trace_request");
+    assert_eq!(m["trace"], KEY);
+    assert!(m.get("envelope").is_none(), "never the content: {m}");
+
+    assert_eq!(deliver_due(&ke).await, [traces::Settled::Delivered]);
+    let out = ke.get("/api/v1/federation/outbox?status=delivered").await;
+    assert_eq!(out.body["total"], 1, "{}", out.body);
+    let t = ke.get(&format!("/api/v1/traces/{KEY}?purpose=CR45")).await;
+    assert_eq!(t.body["exchanges"][0]["status"], "delivered", "{}", t.body);
+
+    // Uganda's side.
+    let got = ug.get("/api/v1/traces?role=requested").await;
+    assert_eq!(got.status, 200, "{}", got.body);
+    assert_eq!(got.body["total"], 1, "{}", got.body);
+    assert_eq!(got.body["traces"][0]["key"], KEY);
+    assert_eq!(got.body["traces"][0]["requesting_state"], "KE");
+    let ack = format!("/api/v1/traces/{KEY_ENC}/acknowledge");
+    let a = ug
+        .post(&ack, json!({"for": "KE", "channel": "paper"}))
+        .await;
+    assert_eq!(
+        a.status, 409,
+        "the requested side takes its own steps: {}",
+        a.body
+    );
+    let a = ug.post_text(&ack, "").await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["status"], "acknowledged");
+    assert_eq!(a.body["queued_for"], json!(["KE"]));
+    let a = ug
+        .post(
+            &format!("/api/v1/traces/{KEY}/answer"),
+            json!({"answer": full_answer(), "note": "Checked against the 1986 import register."}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["status"], "answered");
+    assert_eq!(a.body["queued_for"], json!(["KE"]));
+    let a = ug
+        .post(
+            &format!("/api/v1/traces/{KEY}/follow-up"),
+            json!({"to": "KE", "question": "?"}),
+        )
+        .await;
+    assert_eq!(
+        a.status, 409,
+        "only the requesting state follows up: {}",
+        a.body
+    );
+    let out = ug
+        .get("/api/v1/federation/outbox?peer=KE&status=pending")
+        .await;
+    assert_eq!(out.body["total"], 2, "{}", out.body);
+
+    // One message per peer at a time, in order: the acknowledgement, then the answer.
+    assert_eq!(deliver_due(&ug).await, [traces::Settled::Delivered]);
+    assert_eq!(deliver_due(&ug).await, [traces::Settled::Delivered]);
+    assert!(deliver_due(&ug).await.is_empty());
+    let t = ke.get(&format!("/api/v1/traces/{KEY}?purpose=CR45")).await;
+    let t = t.body;
+    assert_eq!(t["status"], "answered", "{t}");
+    assert_eq!(t["exchanges"][0]["answers"][0]["answer"], full_answer());
+    let received: Vec<&str> = t["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["recorded_by"] == "federation:UG")
+        .map(|s| s["record"]["event"]["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(received, ["delivered", "acknowledged", "answered"], "{t}");
+
+    // Closed with feedback; Uganda is told.
+    let a = ke
+        .post(
+            &format!("/api/v1/traces/{KEY}/close"),
+            json!({"feedback": [{"state": "UG", "rating": 5}]}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["queued_for"], json!(["UG"]));
+    assert_eq!(deliver_due(&ke).await, [traces::Settled::Delivered]);
+    let t = ug.get(&format!("/api/v1/traces/{KEY}?purpose=TR")).await;
+    assert_eq!(t.body["status"], "closed", "{}", t.body);
+    assert_eq!(t.body["role"], "requested");
+    let f = ug.get("/api/v1/traces/figures").await;
+    assert_eq!(f.body["received"], 1, "{}", f.body);
+    assert_eq!(f.body["outcomes_given"]["full"], 1, "{}", f.body);
+    ke.stop().await;
+    ug.stop().await;
 }
