@@ -135,9 +135,7 @@ impl Fields {
     fn optional<T: DeserializeOwned>(&mut self, name: &str) -> Result<Option<T>, ApiError> {
         match self.0.remove(name) {
             None | Some(Value::Null) => Ok(None),
-            Some(v) => serde_json::from_value(v)
-                .map(Some)
-                .map_err(|e| unprocessable(format!("`{name}`: {e}"))),
+            Some(v) => from_value_at(name, v).map(Some),
         }
     }
 
@@ -175,7 +173,31 @@ fn parse_request(body: &Bytes) -> Result<TraceRequest, ApiError> {
             "the trace request must be a JSON object",
         ));
     }
-    serde_json::from_value(value).map_err(|e| unprocessable(format!("the trace request: {e}")))
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path == "." {
+            unprocessable(format!("the trace request: {inner}"))
+        } else {
+            unprocessable(format!("the trace request: `{path}`: {inner}"))
+        }
+    })
+}
+
+/// Deserializes the field `name`; a 422 names the path to what is wrong inside it
+/// (`answer.outcome.findings.summary`).
+fn from_value_at<T: DeserializeOwned>(name: &str, v: Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(v).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path == "." {
+            unprocessable(format!("`{name}`: {inner}"))
+        } else if path.starts_with('[') {
+            unprocessable(format!("`{name}{path}`: {inner}"))
+        } else {
+            unprocessable(format!("`{name}.{path}`: {inner}"))
+        }
+    })
 }
 
 /// `for` and `channel`: both (a requested state's step recorded by hand) or neither (this

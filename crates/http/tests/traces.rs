@@ -512,6 +512,15 @@ async fn refusals_name_the_rule_or_the_field() {
     let a = s.post(traces, typo).await;
     assert_eq!(a.status, 422, "{}", a.body);
     assert!(a.error().1.contains("legal_bassis"), "{}", a.body);
+    let mut bad_marking = example();
+    bad_marking["item"]["markings"][1]["kind"] = "tattoo".into();
+    let a = s.post(traces, bad_marking).await;
+    assert_eq!(a.status, 422, "{}", a.body);
+    assert!(
+        a.error().1.contains("`item.markings[1].kind`"),
+        "{}",
+        a.body
+    );
     let mut other = example();
     other["requesting_state"] = "UG".into();
     let a = s.post(traces, other).await;
@@ -541,7 +550,7 @@ async fn refusals_name_the_rule_or_the_field() {
         (json!({"to": ["UG"], "cc": ["CD"]}), "cc"),
         (
             json!({"to": ["UG"], "waivers": [{"gap": "no_such_gap", "explanation": "x"}]}),
-            "waivers",
+            "waivers[0].gap",
         ),
     ] {
         let a = s.post(&send, body.clone()).await;
@@ -577,7 +586,7 @@ async fn refusals_name_the_rule_or_the_field() {
         )
         .await;
     assert_eq!(a.status, 422, "{}", a.body);
-    assert!(a.error().1.contains("`answer`"), "{}", a.body);
+    assert!(a.error().1.contains("`answer.outcome"), "{}", a.body);
     let a = s
         .post(
             &format!("/api/v1/traces/{KEY}/answer"),
@@ -612,7 +621,7 @@ async fn refusals_name_the_rule_or_the_field() {
         )
         .await;
     assert_eq!(a.status, 422, "{}", a.body);
-    assert!(a.error().1.contains("`feedback`"), "{}", a.body);
+    assert!(a.error().1.contains("`feedback[0].rating`"), "{}", a.body);
     let a = s.post(&send, json!({"to": ["UG"]})).await;
     assert_eq!(a.status, 409, "{}", a.body);
     let a = s
