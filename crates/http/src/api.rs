@@ -50,8 +50,8 @@ Every route but health, this document, `POST /api/v1/session` and the federation
 authenticated by the signature on each envelope) needs a credential: the `tracemark_session` \
 cookie that sign-in sets (people; a TOTP code is required for administrators, auditors and tracing officers), \
 or `Authorization: Bearer tmk_…` (service accounts). Access is decided by the Cedar policy set \
-`policies/tracemark.cedar`; reads of items, custody, searches, imports and every denial are written to the \
-audit log before the answer.",
+`policies/tracemark.cedar`; reads of items, custody, searches, imports, reads and steps of traces and every \
+denial are written to the audit log before the answer.",
     ),
     modifiers(&SecuritySchemes),
     security(("session" = []), ("bearer" = [])),
@@ -153,6 +153,7 @@ audit log before the answer.",
         (name = "meta", description = "Health and this document"),
         (name = "session", description = "Sign in and out, TOTP enrolment"),
         (name = "audit", description = "The audit log of reads, searches, imports, sign-ins and denials"),
+        (name = "tracing", description = "ITI trace requests: drafting and checking, and the life cycle on record (send, chain, acknowledge, answer, follow up, close; overdue list; figures), for the national point of contact"),
         (name = "federation", description = "Messages from other states' nodes (authenticated by signature) and this node's public identity"),
     )
 )]

@@ -254,12 +254,13 @@ async fn authorize_step(
 }
 
 /// Runs a step on the node (small writes share the auditor's connection with sign-ins).
+/// Every step but the draft ends here, so this is where a step that queued messages
+/// (`queued_for` not empty) tells the server's delivery task to look at the outbox.
 async fn run_step(
     state: &AppState,
     step: impl FnOnce(&mut Node) -> Result<Recorded, TraceError> + Send + 'static,
 ) -> Result<Recorded, ApiError> {
     let recorded = state.auditor().run(step).await?.map_err(trace_failure)?;
-    // A delivery task (when the server runs one) would be nudged here for `queued_for`.
     Ok(recorded)
 }
 

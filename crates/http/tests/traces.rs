@@ -743,6 +743,27 @@ async fn roles_without_the_action_are_refused_and_the_refusal_audited() {
         .find(|e| e["principal"] == "user:alice" && e["action"] == "read_trace")
         .unwrap_or_else(|| panic!("no denial for alice in {entries:?}"));
     assert_eq!(read["decision"], "deny");
+    // The reads the other roles may make are on record too.
+    let figures = s.audit_about("traces:figures").await;
+    assert!(
+        figures
+            .iter()
+            .any(|e| e["principal"] == "user:analyst" && e["decision"] == "allow"),
+        "{figures:?}"
+    );
+    let outbox = s.audit_about("federation:outbox").await;
+    assert!(
+        outbox
+            .iter()
+            .any(|e| e["principal"] == "user:admin" && e["decision"] == "allow"),
+        "{outbox:?}"
+    );
+    assert!(
+        outbox
+            .iter()
+            .any(|e| e["principal"] == "user:clerk" && e["decision"] == "deny"),
+        "{outbox:?}"
+    );
     s.stop().await;
 }
 
