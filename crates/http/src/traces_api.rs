@@ -862,8 +862,8 @@ pub async fn create(
         (status = 400, description = "Not JSON", body = schema::ErrorBody),
         (status = 403, description = "Only tracing officers take trace steps", body = schema::ErrorBody),
         (status = 404, description = "No such trace", body = schema::ErrorBody),
-        (status = 409, description = "Not a draft any more, or the request is another trace", body = schema::ErrorBody),
-        (status = 422, description = "A field of the request is malformed (named in the message)", body = schema::ErrorBody),
+        (status = 409, description = "Not a draft any more", body = schema::ErrorBody),
+        (status = 422, description = "A field of the request is malformed, or its id or requesting state is not the trace's (named in the message)", body = schema::ErrorBody),
     )
 )]
 pub async fn amend(
@@ -876,6 +876,12 @@ pub async fn amend(
     let request = parse_request(&body)?;
     let by = caller.principal.id();
     let at = now(&state)?;
+    if traces::key_of(request.requesting_state, &request.id) != key {
+        return Err(unprocessable(format!(
+            "`id`: the body is trace {}, not {key}; a draft keeps its id and requesting state",
+            traces::key_of(request.requesting_state, &request.id)
+        )));
+    }
     let r = run_step(&state, move |node| {
         traces::amend(node, &key, request, &by, at)
     })
