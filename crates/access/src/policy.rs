@@ -62,10 +62,19 @@ pub enum Action {
     ReadAudit,
     Administer,
     ReadNotifications,
+    /// Trace requests and answers on record (their steps, the overdue list).
+    ReadTrace,
+    /// Taking a step of a trace: draft, amend, send, chain, acknowledge, answer, follow up,
+    /// close.
+    Trace,
+    /// The trace figures: counts, response times per state, SDG 16.4.2 (no case data).
+    ReadTraceFigures,
+    /// The federation outbox: where each message stands (no message content).
+    ReadOutbox,
 }
 
 impl Action {
-    pub const ALL: [Action; 8] = [
+    pub const ALL: [Action; 12] = [
         Action::ReadItem,
         Action::ReadCustody,
         Action::Search,
@@ -74,6 +83,10 @@ impl Action {
         Action::ReadAudit,
         Action::Administer,
         Action::ReadNotifications,
+        Action::ReadTrace,
+        Action::Trace,
+        Action::ReadTraceFigures,
+        Action::ReadOutbox,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -86,6 +99,10 @@ impl Action {
             Action::ReadAudit => "read_audit",
             Action::Administer => "administer",
             Action::ReadNotifications => "read_notifications",
+            Action::ReadTrace => "read_trace",
+            Action::Trace => "trace",
+            Action::ReadTraceFigures => "read_trace_figures",
+            Action::ReadOutbox => "read_outbox",
         }
     }
 }

@@ -31,6 +31,9 @@ fn granted(role: Role, action: Action) -> bool {
         ),
         ReadAudit => role == Auditor,
         Administer => role == Administrator,
+        ReadTrace | Trace => role == TracingOfficer,
+        ReadTraceFigures => matches!(role, TracingOfficer | Analyst),
+        ReadOutbox => matches!(role, TracingOfficer | Administrator),
         ReadNotifications => matches!(
             role,
             RegistryClerk
@@ -107,7 +110,7 @@ fn role_agency_action_matrix() {
             }
         }
     }
-    assert_eq!(checked, 8 * 8 * 3 * 2 * 2);
+    assert_eq!(checked, 8 * 12 * 3 * 2 * 2);
 }
 
 #[test]

@@ -25,6 +25,19 @@
 //! | `POST /api/v1/traces/check?purpose=` | a trace request's gaps and proposed recipients |
 //! | `POST /api/v1/traces/print?purpose=&to=&format=&date=` | the printable request (HTML, or PDF with `format=pdf` or `Accept: application/pdf`) |
 //! | `POST /api/v1/traces/answer-draft?purpose=` | an answer to a received request, from the registry |
+//! | `GET /api/v1/traces?status=&role=&case=&limit=&offset=` | the traces on record (projection rows), newest first (see [`traces_api`]) |
+//! | `POST /api/v1/traces` | a trace request → a draft on record (201, `Location`) |
+//! | `GET /api/v1/traces/{key}?purpose=` | one trace: state, exchanges, every step |
+//! | `PUT /api/v1/traces/{key}` | amend the draft |
+//! | `POST /api/v1/traces/{key}/send` | `{"to","waivers"}`: send the draft; messages queued for peers |
+//! | `POST /api/v1/traces/{key}/chain` | `{"to","id"?,"waivers"?}`: the next trace of the chain, sent (201) |
+//! | `POST /api/v1/traces/{key}/acknowledge` | `{"for"?,"channel"?,"note"?}`: acknowledge, or record a requested state's acknowledgement |
+//! | `POST /api/v1/traces/{key}/answer` | `{"answer","for"?,"channel"?,"note"?}`: answer, or record a requested state's answer |
+//! | `POST /api/v1/traces/{key}/follow-up` | `{"to","question"}` |
+//! | `POST /api/v1/traces/{key}/close` | `{"feedback"}` |
+//! | `GET /api/v1/traces/overdue` | the overdue list and the reminders due, at the server's clock |
+//! | `GET /api/v1/traces/figures` | the trace figures (response times, outcomes, SDG 16.4.2) |
+//! | `GET /api/v1/federation/outbox?status=&peer=&limit=&offset=` | where each queued message stands (tracing officers, administrators) |
 //! | `GET /api/v1/ledger/key` | the verifier key (text) |
 //! | `GET /api/v1/ledger/checkpoint` | the latest signed checkpoint (text) |
 //! | `GET /api/v1/ledger/leaves/{index}` | `{"leafIdx","leafHash","data"}` |
@@ -66,6 +79,7 @@ pub mod schema;
 pub mod session_api;
 pub mod tls;
 pub mod trace_api;
+pub mod traces_api;
 mod worker;
 
 use audit_writer::AuditWriter;
@@ -399,6 +413,20 @@ pub fn router(state: AppState) -> Router {
         .route("/traces/check", post(trace_api::check))
         .route("/traces/print", post(trace_api::print))
         .route("/traces/answer-draft", post(trace_api::answer_draft))
+        .route("/traces", get(traces_api::list).post(traces_api::create))
+        .route("/traces/overdue", get(traces_api::overdue))
+        .route("/traces/figures", get(traces_api::figures))
+        .route(
+            "/traces/{key}",
+            get(traces_api::show).put(traces_api::amend),
+        )
+        .route("/traces/{key}/send", post(traces_api::send))
+        .route("/traces/{key}/chain", post(traces_api::chain))
+        .route("/traces/{key}/acknowledge", post(traces_api::acknowledge))
+        .route("/traces/{key}/answer", post(traces_api::answer))
+        .route("/traces/{key}/follow-up", post(traces_api::follow_up))
+        .route("/traces/{key}/close", post(traces_api::close))
+        .route("/federation/outbox", get(traces_api::outbox))
         .route("/ledger/key", get(api::ledger_key))
         .route("/ledger/checkpoint", get(api::ledger_checkpoint))
         .route("/ledger/leaves/{index}", get(api::ledger_leaf))

@@ -554,3 +554,82 @@ pub struct AuditEntry {
     #[schema(value_type = Object)]
     pub entry: serde_json::Value,
 }
+
+/// What a trace step recorded.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TraceRecorded {
+    /// The trace's key, `<requesting state>:<trace id>`.
+    pub key: String,
+    /// The index of the step's (last) record in the trace log.
+    pub index: u64,
+    /// The trace's status after the step (`draft`, `sent`, … `closed`).
+    pub status: String,
+    /// The peers a message was queued for (delivered by the federation outbox).
+    pub queued_for: Vec<String>,
+    /// Requested states that are not peers: the step must reach them another way (the
+    /// printable request, e-mail, the diplomatic bag).
+    pub not_federated: Vec<String>,
+}
+
+/// One trace as the list shows it (the `traces` projection).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TraceSummary {
+    pub key: String,
+    /// `requesting` (this state asked) or `requested` (this state was asked).
+    pub role: String,
+    pub requesting_state: String,
+    pub case_reference: String,
+    /// The key of the trace this one was chained from.
+    pub parent: Option<String>,
+    /// `draft`, `sent`, `delivered`, `acknowledged`, `follow_up`, `answered` or `closed`; on
+    /// the requesting side the least advanced exchange's, on the requested side this state's.
+    pub status: String,
+    /// `urgent` or `routine` once sent.
+    pub priority: Option<String>,
+    /// The requested states (empty while a draft).
+    pub requested_states: Vec<String>,
+    /// RFC 3339: when it was drafted (or received), and its last step.
+    pub opened_at: String,
+    pub updated_at: String,
+    /// Records in the trace log.
+    pub records: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TracePage {
+    /// Traces matching the filters.
+    pub total: usize,
+    pub offset: usize,
+    pub limit: usize,
+    pub traces: Vec<TraceSummary>,
+}
+
+/// A message in the federation outbox (never its content).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OutboxMessage {
+    /// `pending`, `delivered` or `refused` (for good; an officer must look at it).
+    pub status: String,
+    pub peer: String,
+    pub message_id: String,
+    /// The key of the trace it is a step of.
+    pub trace: String,
+    /// `trace_request`, `ack`, `answer`, `follow_up`, `close`.
+    pub kind: String,
+    pub created_at: String,
+    /// Failed attempts so far.
+    pub attempts: u32,
+    pub next_attempt_at: String,
+    pub last_error: Option<String>,
+    pub delivered_at: Option<String>,
+    /// The peer's rejection code and message.
+    pub refused: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OutboxPage {
+    /// Messages matching the filters.
+    pub total: usize,
+    pub offset: usize,
+    pub limit: usize,
+    pub messages: Vec<OutboxMessage>,
+}

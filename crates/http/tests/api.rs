@@ -876,13 +876,26 @@ async fn openapi_document_lists_every_route() {
         ("/api/v1/traces/answer-draft", "post"),
         ("/api/v1/federation/identity", "get"),
         ("/api/v1/federation/inbox", "post"),
+        ("/api/v1/traces", "get"),
+        ("/api/v1/traces", "post"),
+        ("/api/v1/traces/{key}", "get"),
+        ("/api/v1/traces/{key}", "put"),
+        ("/api/v1/traces/{key}/send", "post"),
+        ("/api/v1/traces/{key}/chain", "post"),
+        ("/api/v1/traces/{key}/acknowledge", "post"),
+        ("/api/v1/traces/{key}/answer", "post"),
+        ("/api/v1/traces/{key}/follow-up", "post"),
+        ("/api/v1/traces/{key}/close", "post"),
+        ("/api/v1/traces/overdue", "get"),
+        ("/api/v1/traces/figures", "get"),
+        ("/api/v1/federation/outbox", "get"),
     ] {
         assert!(
             paths.get(path).and_then(|p| p.get(method)).is_some(),
             "{method} {path} missing from the OpenAPI document"
         );
     }
-    assert_eq!(paths.len(), 27, "{:?}", paths.keys().collect::<Vec<_>>());
+    assert_eq!(paths.len(), 38, "{:?}", paths.keys().collect::<Vec<_>>());
     let printed = &paths["/api/v1/traces/print"]["post"]["responses"]["200"]["content"];
     assert!(
         printed.get("text/html").is_some() && printed.get("application/pdf").is_some(),
