@@ -23,10 +23,14 @@ use tracemark_trace::text::{Rating, Text, TraceId};
 /// anything else is the store or a bug (3).
 pub(crate) fn failure(e: TraceError) -> Failure {
     match e {
+        // The engine's message repeats the completeness check's own opening.
+        TraceError::NotSendable(m) => Failure::Rejected(format!(
+            "the request may not be sent: {}",
+            m.strip_prefix("the request cannot be sent: ").unwrap_or(&m)
+        )),
         TraceError::NotFound(_)
         | TraceError::Exists(_)
         | TraceError::Rules(_)
-        | TraceError::NotSendable(_)
         | TraceError::WrongSide(_) => Failure::Rejected(e.to_string()),
         TraceError::Federation(f) => crate::federation::failure(f),
         other => Failure::Internal(other.into()),
@@ -122,12 +126,24 @@ fn actor(by: &RecordedFor) -> Result<Actor, Failure> {
     })
 }
 
+/// An engine refusal of a requested state's step, with the flags that take the other side.
+fn side_failure(this_node: bool) -> impl Fn(TraceError) -> Failure {
+    move |e| match e {
+        TraceError::WrongSide(m) if this_node => Failure::Rejected(format!(
+            "{m} (--for <STATE> --channel <paper|email|fax|phone|interpol>)"
+        )),
+        TraceError::WrongSide(m) => Failure::Rejected(format!("{m} (without --for and --channel)")),
+        other => failure(other),
+    }
+}
+
 fn note(n: &Option<String>) -> Result<Option<Text>, Failure> {
     n.as_deref().map(|n| text("--note", n)).transpose()
 }
 
-/// Prints what a step recorded.
-fn report(r: &Recorded, json: bool) -> Result<ExitCode, Failure> {
+/// Prints what a step recorded. `request` when the step sent the request (a state that is
+/// not a peer gets the printable request; for later steps, a letter or an e-mail).
+fn report(r: &Recorded, request: bool, json: bool) -> Result<ExitCode, Failure> {
     if json {
         print_json(&json!({
             "key": r.key,
@@ -142,13 +158,18 @@ fn report(r: &Recorded, json: bool) -> Result<ExitCode, Failure> {
     if !r.queued_for.is_empty() {
         println!("message queued for {}", r.queued_for.join(", "));
     }
-    if !r.not_federated.is_empty() {
+    if !r.not_federated.is_empty() && request {
         println!(
             "not federated: {} (not in the peer directory): send them the printable request \
              (`tracemark trace print <request file> --to {}`) and record their steps with \
              --for <STATE> --channel <paper|email|fax|phone|interpol>",
             r.not_federated.join(", "),
             r.not_federated.join(",")
+        );
+    } else if !r.not_federated.is_empty() {
+        println!(
+            "not federated: {} (not in the peer directory): tell them by another channel",
+            r.not_federated.join(", ")
         );
     }
     Ok(ExitCode::SUCCESS)
@@ -172,7 +193,7 @@ pub fn run(cli: &Cli, command: &TraceCommand) -> Result<ExitCode, Failure> {
             let request: TraceRequest = read_json(file)?;
             let mut node = open(cli)?;
             let r = traces::amend(&mut node, key, request, &by, now()?).map_err(failure)?;
-            report(&r, *json)
+            report(&r, false, *json)
         }
         TraceCommand::Send {
             key,
@@ -184,7 +205,7 @@ pub fn run(cli: &Cli, command: &TraceCommand) -> Result<ExitCode, Failure> {
             let waivers = waive.iter().map(|w| waiver(w)).collect::<Result<_, _>>()?;
             let mut node = open(cli)?;
             let r = traces::send(&mut node, key, &to, waivers, &by, now()?).map_err(failure)?;
-            report(&r, *json)
+            report(&r, true, *json)
         }
         TraceCommand::Chain {
             key,
@@ -206,7 +227,7 @@ pub fn run(cli: &Cli, command: &TraceCommand) -> Result<ExitCode, Failure> {
             let mut node = open(cli)?;
             let r =
                 traces::chain(&mut node, key, id, &to, waivers, &by, now()?).map_err(failure)?;
-            report(&r, *json)
+            report(&r, true, *json)
         }
         TraceCommand::Acknowledge {
             key,
@@ -217,8 +238,10 @@ pub fn run(cli: &Cli, command: &TraceCommand) -> Result<ExitCode, Failure> {
             let actor = actor(who)?;
             let n = note(n)?;
             let mut node = open(cli)?;
-            let r = traces::acknowledge(&mut node, key, actor, n, &by, now()?).map_err(failure)?;
-            report(&r, *json)
+            let this_node = matches!(actor, Actor::ThisNode);
+            let r = traces::acknowledge(&mut node, key, actor, n, &by, now()?)
+                .map_err(side_failure(this_node))?;
+            report(&r, false, *json)
         }
         TraceCommand::Answer {
             key,
@@ -231,9 +254,10 @@ pub fn run(cli: &Cli, command: &TraceCommand) -> Result<ExitCode, Failure> {
             let n = note(n)?;
             let answer: Answer = read_json(file)?;
             let mut node = open(cli)?;
-            let r =
-                traces::answer(&mut node, key, actor, answer, n, &by, now()?).map_err(failure)?;
-            report(&r, *json)
+            let this_node = matches!(actor, Actor::ThisNode);
+            let r = traces::answer(&mut node, key, actor, answer, n, &by, now()?)
+                .map_err(side_failure(this_node))?;
+            report(&r, false, *json)
         }
         TraceCommand::FollowUp {
             key,
@@ -246,7 +270,7 @@ pub fn run(cli: &Cli, command: &TraceCommand) -> Result<ExitCode, Failure> {
             let mut node = open(cli)?;
             let r =
                 traces::follow_up(&mut node, key, to, question, &by, now()?).map_err(failure)?;
-            report(&r, *json)
+            report(&r, false, *json)
         }
         TraceCommand::Close {
             key,
@@ -256,7 +280,7 @@ pub fn run(cli: &Cli, command: &TraceCommand) -> Result<ExitCode, Failure> {
             let f = f.iter().map(|a| feedback(a)).collect::<Result<_, _>>()?;
             let mut node = open(cli)?;
             let r = traces::close(&mut node, key, f, &by, now()?).map_err(failure)?;
-            report(&r, *json)
+            report(&r, false, *json)
         }
         TraceCommand::List {
             status,
