@@ -212,7 +212,11 @@ fn read_json<T: serde::de::DeserializeOwned>(file: &Path) -> Result<T, Failure> 
     serde_json::from_str(&text).map_err(|e| {
         Failure::Rejected(format!(
             "{}: line {}, column {}: {e}",
-            file.display(),
+            if file == Path::new("-") {
+                "stdin".into()
+            } else {
+                file.display().to_string()
+            },
             e.line(),
             e.column()
         ))

@@ -382,12 +382,12 @@ fn list(
         return Ok(ExitCode::SUCCESS);
     }
     println!(
-        "{:<28} {:<10} {:<12} {:<8} {:<12} {:<20} {:<20}",
-        "KEY", "ROLE", "STATUS", "PRIORITY", "TO", "CASE", "UPDATED"
+        "{:<28} {:<10} {:<12} {:<8} {:<12} {:<20} UPDATED",
+        "KEY", "ROLE", "STATUS", "PRIORITY", "TO", "CASE"
     );
     for r in &rows {
         println!(
-            "{:<28} {:<10} {:<12} {:<8} {:<12} {:<20} {:<20}",
+            "{:<28} {:<10} {:<12} {:<8} {:<12} {:<20} {}",
             r.key,
             r.role,
             r.status,

@@ -564,7 +564,23 @@ fn refused_steps_are_named_and_record_nothing() {
     args.extend(WAIVERS);
     refused(&args, 1, &["missing_make"]);
     refused(&["trace", "send", key, "--to", "KE"], 1, &["KE"]);
+    refused(&["trace", "send", key, "--to", "XX"], 2, &["--to", "XX"]);
     assert_eq!(records(&s), 1);
+    // A request on stdin that is not one.
+    let mut c = s.cmd();
+    c.args(["trace", "create", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"{\"id\": 3}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("stdin: line 1, column 8"),
+        "{}",
+        stderr(&out)
+    );
 
     let mut args = vec!["trace", "send", key, "--to", "UG,TZ"];
     args.extend(WAIVERS);
