@@ -3,7 +3,7 @@
 //! life cycle on record: create, send, record what came on paper, follow up, close; list,
 //! show, figures, the overdue list and the federation outbox.
 
-use crate::{stderr, Store, EXAMPLE};
+use crate::{stderr, Backend, Store, EXAMPLE};
 use serde_json::Value;
 
 fn draft(s: &Store) -> Value {
@@ -290,9 +290,10 @@ fn show(s: &Store, key: &str) -> Value {
 /// created, refused while gaps are unexplained, sent with explanations (UG reported as not
 /// federated), UG's acknowledgement and answer recorded from paper, a follow-up, a second
 /// answer by e-mail, closed with feedback — every step on record, in the list and the figures.
-#[test]
-fn the_requesting_side_records_a_trace_answered_on_paper() {
-    let s = Store::new("KE");
+on_both_stores!(the_requesting_side_records_a_trace_answered_on_paper);
+
+fn the_requesting_side_records_a_trace_answered_on_paper(b: Backend) {
+    let s = Store::on(b, "KE");
     let (key, _) = created(&s);
     let key = key.as_str();
 
