@@ -286,12 +286,12 @@ fn show(s: &Store, key: &str) -> Value {
     s.json(&["trace", "show", key, "--json"])
 }
 
+on_both_stores!(the_requesting_side_records_a_trace_answered_on_paper);
+
 /// The requesting side on one node, with a requested state that does not run Tracemark:
 /// created, refused while gaps are unexplained, sent with explanations (UG reported as not
 /// federated), UG's acknowledgement and answer recorded from paper, a follow-up, a second
 /// answer by e-mail, closed with feedback — every step on record, in the list and the figures.
-on_both_stores!(the_requesting_side_records_a_trace_answered_on_paper);
-
 fn the_requesting_side_records_a_trace_answered_on_paper(b: Backend) {
     let s = Store::on(b, "KE");
     let (key, _) = created(&s);
