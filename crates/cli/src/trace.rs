@@ -167,6 +167,9 @@ pub enum TraceCommand {
         key: String,
         #[arg(long)]
         json: bool,
+        /// Print only the request as on record (JSON, e.g. for `trace print -`).
+        #[arg(long, conflicts_with = "json")]
+        request: bool,
     },
     /// What is overdue now, and the reminders due.
     Overdue {

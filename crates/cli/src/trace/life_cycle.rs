@@ -161,9 +161,10 @@ fn report(r: &Recorded, request: bool, json: bool) -> Result<ExitCode, Failure> 
     if !r.not_federated.is_empty() && request {
         println!(
             "not federated: {} (not in the peer directory): send them the printable request \
-             (`tracemark trace print <request file> --to {}`) and record their steps with \
-             --for <STATE> --channel <paper|email|fax|phone|interpol>",
+             (`tracemark trace show {} --request | tracemark trace print - --to {}`) and record \
+             their steps with --for <STATE> --channel <paper|email|fax|phone|interpol>",
             r.not_federated.join(", "),
+            r.key,
             r.not_federated.join(",")
         );
     } else if !r.not_federated.is_empty() {
@@ -297,8 +298,16 @@ pub fn run(cli: &Cli, command: &TraceCommand) -> Result<ExitCode, Failure> {
                 *json,
             )
         }
-        TraceCommand::Show { key, json } => {
+        TraceCommand::Show { key, json, request } => {
             let node = open(cli)?;
+            if *request {
+                let t = load(&node, key)?;
+                let v = serde_json::to_value(t.state.request()).context("encoding the request")?;
+                let mut out = std::io::stdout().lock();
+                serde_json::to_writer_pretty(&mut out, &v).context("writing to stdout")?;
+                std::io::Write::write_all(&mut out, b"\n").context("writing to stdout")?;
+                return Ok(ExitCode::SUCCESS);
+            }
             show(&node, key, *json)
         }
         TraceCommand::Overdue { json } => {

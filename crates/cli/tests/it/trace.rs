@@ -257,6 +257,21 @@ fn run(s: &Store, args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// Runs `tracemark <args>` with `input` on its stdin.
+fn with_stdin(s: &Store, args: &[&str], input: &str) -> std::process::Output {
+    use std::process::Stdio;
+    let mut child = s
+        .cmd()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), input.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
 /// The example's draft with the reason filled in (a seizure: in the scope of SDG 16.4.2),
 /// recorded as a draft; its key.
 fn created(s: &Store) -> (String, Value) {
@@ -318,7 +333,12 @@ fn the_requesting_side_records_a_trace_answered_on_paper(b: Backend) {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains(&format!("{key}: sent")), "{out}");
     assert!(out.contains("not federated: UG"), "{out}");
-    assert!(out.contains("tracemark trace print"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "tracemark trace show {key} --request | tracemark trace print - --to UG"
+        )),
+        "{out}"
+    );
 
     // UG's acknowledgement and first answer came on paper.
     let (code, _, err) = run(
@@ -568,14 +588,7 @@ fn refused_steps_are_named_and_record_nothing() {
     refused(&["trace", "send", key, "--to", "XX"], 2, &["--to", "XX"]);
     assert_eq!(records(&s), 1);
     // A request on stdin that is not one.
-    let mut c = s.cmd();
-    c.args(["trace", "create", "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let mut child = c.spawn().unwrap();
-    std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"{\"id\": 3}").unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = with_stdin(&s, &["trace", "create", "-"], "{\"id\": 3}");
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("stdin: line 1, column 8"),
@@ -772,6 +785,20 @@ fn a_peer_gets_a_message_and_a_chained_trace_follows() {
     assert_eq!(v["key"], "KE:TR-KE-2019-000123-CD", "{v}");
     assert_eq!(v["status"], "sent", "{v}");
     assert_eq!(v["not_federated"], serde_json::json!(["CD"]), "{v}");
+    let request = s.json(&["trace", "show", "KE:TR-KE-2019-000123-CD", "--request"]);
+    assert_eq!(request["id"], "TR-KE-2019-000123-CD", "{request}");
+    assert_eq!(request["parent_trace"], "TR-KE-2019-000123", "{request}");
+    let out = with_stdin(
+        &s,
+        &["trace", "print", "-", "--to", "CD"],
+        &request.to_string(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let html = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        html.contains("TR-KE-2019-000123-CD") && html.contains("<td>CD</td>"),
+        "{html}"
+    );
     let list = s.json(&["trace", "list", "--json"]);
     let chained = list
         .as_array()
