@@ -716,6 +716,20 @@ fn refused_steps_are_named_and_record_nothing() {
     let (code, _, err) = run(&s, &["trace", "close", key]);
     assert_eq!(code, 0, "{err}");
     refused(&["trace", "close", key], 1, &["closed"]);
+    let f = s.file("request.json", &draft(&s).to_string());
+    refused(
+        &["trace", "amend", key, f.to_str().unwrap()],
+        1,
+        &["closed"],
+    );
+    let mut other = draft(&s);
+    other["id"] = "TR-OTHER".into();
+    let f = s.file("other.json", &other.to_string());
+    refused(
+        &["trace", "amend", key, f.to_str().unwrap()],
+        1,
+        &["KE:TR-OTHER", key],
+    );
     refused(
         &[
             "trace",
@@ -756,8 +770,16 @@ fn a_peer_gets_a_message_and_a_chained_trace_follows() {
         ],
     );
     assert_eq!(code, 0, "{err}");
-    let (key, _) = created(&s);
+    let (key, d) = created(&s);
     let key = key.as_str();
+    // Amended before sending: the request on record is the new one.
+    let mut amended = d.clone();
+    amended["confidentiality"] = "Do not contact the importer.".into();
+    let f = s.file("amended.json", &amended.to_string());
+    let v = s.json(&["trace", "amend", key, f.to_str().unwrap(), "--json"]);
+    assert_eq!(v["status"], "draft", "{v}");
+    let request = s.json(&["trace", "show", key, "--request"]);
+    assert_eq!(request, amended);
     let mut args = vec!["trace", "send", key, "--to", "UG,TZ", "--json"];
     args.extend(WAIVERS);
     let v = s.json(&args);
@@ -774,7 +796,7 @@ fn a_peer_gets_a_message_and_a_chained_trace_follows() {
     assert_eq!(rows[0]["attempts"], 0);
     let t = show(&s, key);
     assert_eq!(
-        t["steps"][1]["record"]["sent"][0]["message"], rows[0]["message_id"],
+        t["steps"][2]["record"]["sent"][0]["message"], rows[0]["message_id"],
         "the record names the message: {t}"
     );
     let (_, out, _) = run(&s, &["federation", "outbox"]);
