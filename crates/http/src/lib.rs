@@ -58,6 +58,7 @@ pub mod alerts;
 pub mod api;
 mod audit_writer;
 pub mod auth;
+pub mod delivery;
 pub mod error;
 pub mod federation_api;
 pub mod register_api;
@@ -167,6 +168,8 @@ struct Inner {
     search: RwLock<Arc<SearchIndex>>,
     clock: Arc<dyn Clock + Send + Sync>,
     openapi_json: Bytes,
+    /// The federation outbox's delivery task (see [`delivery`]).
+    delivery: delivery::Delivery,
 }
 
 /// Settings of authentication and authorization.
@@ -243,6 +246,7 @@ impl AppState {
                 search: RwLock::new(Arc::new(index)),
                 clock,
                 openapi_json,
+                delivery: delivery::Delivery::new(),
             }),
             max_body_bytes,
             secure_cookies: false,
@@ -271,6 +275,11 @@ impl AppState {
 
     pub(crate) fn audit_writer(&self) -> &AuditWriter {
         &self.inner.audit_writer
+    }
+
+    /// The delivery task's handle: `nudge()` it after a step that queued messages.
+    pub(crate) fn delivery(&self) -> &delivery::Delivery {
+        &self.inner.delivery
     }
 
     pub(crate) fn policy(&self) -> &PolicyEngine {
@@ -542,6 +551,7 @@ impl Server {
             );
         }
         let follower = tokio::spawn(self.state.clone().follow());
+        let deliverer = tokio::spawn(self.state.clone().deliver());
         let app = router(self.state);
         let served = match self.tls {
             None => axum::serve(self.listener, app)
@@ -551,6 +561,7 @@ impl Server {
             Some(tls) => serve_tls(self.listener, tls, app, shutdown).await,
         };
         follower.abort();
+        deliverer.abort();
         served?;
         tracing::info!("server stopped");
         Ok(())

@@ -1096,11 +1096,11 @@ pub fn settle(
     due: &DueMessage,
     attempt: Attempt,
     now: OffsetDateTime,
+    policy: &tracemark_federation::RetryPolicy,
 ) -> Result<Settled, TraceError> {
     let row = &due.row;
     let id = MessageId::parse(&row.message_id)
         .map_err(|e| TraceError::Damaged(format!("outbox message id: {e}")))?;
-    let policy = tracemark_federation::RetryPolicy::default();
     let retry = |node: &mut Node, error: String, resealed: Option<Vec<u8>>| {
         let attempts = row.attempts.saturating_add(1);
         let next = if resealed.is_some() {
@@ -1244,8 +1244,11 @@ pub fn all(node: &Node) -> Result<Vec<StoredTrace>, TraceError> {
     Ok(out)
 }
 
-/// The node's deadline policy: `traces.toml`'s `[deadlines]` in the data folder, or the
-/// defaults (urgent: acknowledge within 24 h, answer within 72 h; routine: 7 and 30 days).
+/// The node's deadline policy: `deadlines.json` in the data folder (a
+/// `tracemark_trace::deadlines::DeadlinePolicy`: any of `urgent`, `routine` — each
+/// `{"acknowledge_within_hours": H, "answer_within_hours": H}` — and `reminders_at_percent`), or
+/// the defaults (urgent: acknowledge within 24 h, answer within 72 h; routine: 7 and 30 days;
+/// reminders at 50 % and 90 % of each window).
 pub fn deadline_policy(
     node: &Node,
 ) -> Result<tracemark_trace::deadlines::DeadlinePolicy, TraceError> {

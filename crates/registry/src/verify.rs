@@ -39,6 +39,9 @@ pub struct VerifyReport {
     pub checkpoints: u64,
     pub items: u64,
     pub events: u64,
+    /// Records in the trace log, and traces recomputed from them.
+    pub trace_records: u64,
+    pub traces: u64,
     /// The first disagreement found, if any.
     pub error: Option<String>,
     /// With `--against`: the external checkpoint's size, if it was checked.
@@ -331,6 +334,128 @@ fn run(node: &Node, against: Option<&str>, report: &mut VerifyReport) -> Result<
     }
     report.items = seen;
     report.events = events;
+    verify_traces(node, &verifier, report)
+}
+
+/// The trace log: every leaf hash from its bytes, every checkpoint's signature (origin
+/// `<ledger origin>/traces`) and root, each record decoded, and each trace's projection row
+/// against the state replayed from its records.
+fn verify_traces(
+    node: &Node,
+    verifier: &NoteVerifier,
+    report: &mut VerifyReport,
+) -> Result<(), Failure> {
+    use crate::traces;
+    let store: &dyn Store = node.store.as_ref();
+    let origin = format!("{}{}", node.info.origin, traces::TRACE_ORIGIN_SUFFIX);
+    let size = store.trace_log_size()?;
+    let mut wanted: Vec<(u64, Hash)> = Vec::new();
+    for cp in store.trace_checkpoints()? {
+        let opened = tracemark_ledger::open_note(&cp.note, std::slice::from_ref(verifier))
+            .map_err(|e| {
+                Failure::Disagree(format!(
+                    "trace log checkpoint at size {}: signature does not verify with this node's key ({e})",
+                    cp.size
+                ))
+            })?;
+        let parsed = Checkpoint::parse(&opened.text).map_err(|e| {
+            Failure::Disagree(format!("trace log checkpoint at size {}: {e}", cp.size))
+        })?;
+        if parsed.origin != origin || parsed.size != cp.size || parsed.root != cp.root {
+            disagree!(
+                "trace log checkpoint at size {}: the signed note names another log, size or root",
+                cp.size
+            );
+        }
+        wanted.push((cp.size, cp.root));
+    }
+    match wanted.last() {
+        Some((last, _)) if *last != size => {
+            disagree!("the trace log has {size} records but its latest checkpoint covers {last}")
+        }
+        None if size > 0 => disagree!("the trace log has {size} records and no checkpoint"),
+        _ => {}
+    }
+    let mut tree = CompactRange::new();
+    let mut next = 0usize;
+    let mut keys: Vec<String> = Vec::new();
+    const CHUNK: u64 = 4096;
+    let mut from = 0u64;
+    while from < size {
+        let to = (from + CHUNK).min(size);
+        for leaf in store.trace_leaves(from, to)? {
+            if leaf.index != tree.size() {
+                disagree!("trace log record #{} is missing", tree.size());
+            }
+            if leaf_hash(&leaf.data) != leaf.leaf_hash {
+                disagree!(
+                    "trace log record #{}: its stored leaf hash does not match its bytes",
+                    leaf.index
+                );
+            }
+            envelope::decode(&leaf.data, true)
+                .map_err(|e| Failure::Disagree(format!("trace log record #{}: {e}", leaf.index)))?;
+            let (_, _, record) = traces::decode_leaf(&leaf.data)
+                .map_err(|m| Failure::Disagree(format!("trace log record #{}: {m}", leaf.index)))?;
+            if record.trace != leaf.trace {
+                disagree!(
+                    "trace log record #{} is filed under {} but is about {}",
+                    leaf.index,
+                    leaf.trace,
+                    record.trace
+                );
+            }
+            if !keys.contains(&leaf.trace) {
+                keys.push(leaf.trace.clone());
+            }
+            let _ = tree.push(leaf.leaf_hash);
+            while let Some((s, root)) = wanted.get(next) {
+                if *s != tree.size() {
+                    break;
+                }
+                if tree.root() != *root {
+                    disagree!("trace log checkpoint at size {s}: its root differs from the root recomputed from the records");
+                }
+                next += 1;
+            }
+        }
+        from = to;
+    }
+    if tree.size() != size {
+        disagree!(
+            "the trace log should have {size} records but has {}",
+            tree.size()
+        );
+    }
+    if let Some((s, _)) = wanted.get(next) {
+        disagree!("trace log checkpoint at size {s} was not reached by the records");
+    }
+    let me = tracemark_domain::ids::CountryCode::parse(&node.info.state)
+        .map_err(|e| Failure::Fatal(VerifyError::Key(e)))?;
+    let rows = store.traces()?;
+    if rows.len() != keys.len() {
+        disagree!(
+            "the trace log holds {} traces but the projection has {}",
+            keys.len(),
+            rows.len()
+        );
+    }
+    for row in rows {
+        let t = match traces::load(node, &row.key) {
+            Ok(Some(t)) => t,
+            Ok(None) => disagree!("projected trace {} has no record", row.key),
+            Err(e) => disagree!("trace {}: {e}", row.key),
+        };
+        let recomputed = traces::projection(&row.key, t.role, me, &t.state, t.records.len() as u64);
+        if recomputed != row {
+            disagree!(
+                "trace {}: its projection differs from the state its records give",
+                row.key
+            );
+        }
+    }
+    report.trace_records = size;
+    report.traces = keys.len() as u64;
     Ok(())
 }
 
