@@ -839,3 +839,135 @@ fn a_peer_gets_a_message_and_a_chained_trace_follows() {
     let (_, out, _) = run(&s, &["trace", "overdue"]);
     assert!(out.contains("nothing overdue"), "{out}");
 }
+
+/// A running server, stopped when dropped (also when the test fails).
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Serves `s` on a free loopback port; its base URL.
+fn serve(s: &Store) -> (Server, String) {
+    let (child, rx) = crate::serve::serve_process(s, &["--addr", "127.0.0.1:0"]);
+    let server = Server(child);
+    let line = crate::serve::wait_for_line(&rx, |l| l.starts_with("serving "));
+    let addr = line
+        .strip_prefix("serving http://")
+        .and_then(|l| l.split('/').next())
+        .unwrap_or_else(|| panic!("{line}"))
+        .to_owned();
+    // The rest of its stderr is drained so that the server never blocks on it.
+    std::thread::spawn(move || while rx.recv().is_ok() {});
+    (server, format!("http://{addr}"))
+}
+
+/// Waits up to 60 seconds for `done` to hold of `s`'s `trace show --json` of `key`.
+fn wait_for(s: &Store, key: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let out = s.run(&["trace", "show", key, "--json"]);
+        if out.status.success() {
+            let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+            if done(&v) {
+                return v;
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "waited in vain: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+/// Two installations that are peers, each served: Kenya's request reaches Uganda's node,
+/// Uganda's officer acknowledges and answers it there with the CLI (this node's own steps,
+/// no --for), the steps come back to Kenya, and Kenya's closing reaches Uganda.
+#[test]
+fn two_installations_trace_over_the_federation() {
+    let ke = Store::new("KE");
+    let ug = Store::new("UG");
+    let (_ke_server, ke_url) = serve(&ke);
+    let (_ug_server, ug_url) = serve(&ug);
+    for (s, url, other) in [(&ke, &ug_url, &ug), (&ug, &ke_url, &ke)] {
+        let id = other.json(&["federation", "identity", "--json"]);
+        let (code, _, err) = run(
+            s,
+            &["peer", "add", "--url", url, "--identity", &id.to_string()],
+        );
+        assert_eq!(code, 0, "{err}");
+    }
+
+    let (key, _) = created(&ke);
+    let key = key.as_str();
+    let mut args = vec!["trace", "send", key, "--to", "UG", "--json"];
+    args.extend(WAIVERS);
+    let v = ke.json(&args);
+    assert_eq!(v["queued_for"], serde_json::json!(["UG"]), "{v}");
+
+    // Delivered: Uganda holds the request, on the requested side.
+    wait_for(&ug, key, |t| t["status"] == "sent");
+    let list = ug.json(&["trace", "list", "--role", "requested", "--json"]);
+    assert_eq!(list[0]["key"], key, "{list}");
+    assert_eq!(list[0]["requesting_state"], "KE", "{list}");
+    let t = wait_for(&ke, key, |t| t["exchanges"][0]["delivered_at"].is_string());
+    assert_eq!(t["status"], "delivered", "{t}");
+    let outbox = ke.json(&["federation", "outbox", "--json"]);
+    assert_eq!(outbox[0]["status"], "delivered", "{outbox}");
+
+    // Uganda's officer takes its own steps; recording them "for" a state is Kenya's side.
+    let answer = ug.file(
+        "answer.json",
+        r#"{"outcome": {"kind": "no_record", "searched": "Import register 1980-2020"}}"#,
+    );
+    let (code, _, err) = run(
+        &ug,
+        &[
+            "trace",
+            "acknowledge",
+            key,
+            "--for",
+            "UG",
+            "--channel",
+            "paper",
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("without --for"), "{err}");
+    let v = ug.json(&["trace", "acknowledge", key, "--json"]);
+    assert_eq!(v["status"], "acknowledged", "{v}");
+    assert_eq!(v["queued_for"], serde_json::json!(["KE"]), "{v}");
+    let v = ug.json(&["trace", "answer", key, answer.to_str().unwrap(), "--json"]);
+    assert_eq!(v["status"], "answered", "{v}");
+    let (code, _, err) = run(&ug, &["trace", "close", key]);
+    assert_eq!(code, 1, "only Kenya closes: {err}");
+
+    // Both steps reach Kenya, received from UG.
+    let t = wait_for(&ke, key, |t| t["status"] == "answered");
+    let answered = t["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["record"]["event"]["event"] == "answered")
+        .unwrap();
+    assert_eq!(answered["record"]["received"]["from"], "UG", "{t}");
+    assert_eq!(answered["recorded_by"], "federation:UG", "{t}");
+
+    // Kenya closes with feedback; Uganda learns of it.
+    let v = ke.json(&["trace", "close", key, "--feedback", "UG=3", "--json"]);
+    assert_eq!(v["queued_for"], serde_json::json!(["UG"]), "{v}");
+    let t = wait_for(&ug, key, |t| t["status"] == "closed");
+    assert_eq!(t["role"], "requested", "{t}");
+    let f = ug.json(&["trace", "figures", "--json"]);
+    assert_eq!(f["received"], 1, "{f}");
+    assert_eq!(f["by_requesting_state"]["KE"]["answered"], 1, "{f}");
+    for s in [&ke, &ug] {
+        let (code, _, err) = run(s, &["ledger", "verify"]);
+        assert_eq!(code, 0, "{err}");
+    }
+}
