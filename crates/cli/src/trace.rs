@@ -11,8 +11,10 @@
 //! requesting side, with `--for STATE --channel …`, the step a state took on paper, by e-mail…),
 //! `follow-up`, and `close` with feedback. A step that crosses a border is sealed for each
 //! requested state that is a peer and put in the federation outbox in the same transaction
-//! (`tracemark federation outbox` lists it); a requested state that is not a peer gets the
-//! printable request. `list`, `show`, `overdue` and `figures` read what is on record.
+//! (`tracemark federation outbox` lists it; a running `tracemark serve` delivers it, and
+//! records the steps peers send); a requested state that is not a peer gets the printable
+//! request (`show --request | print -`). `list`, `show`, `overdue` and `figures` read what is
+//! on record.
 
 mod life_cycle;
 

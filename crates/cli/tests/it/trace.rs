@@ -1,7 +1,8 @@
 //! `tracemark trace`: a draft request from a registry item, the completeness check with the
 //! proposed recipients (exit 1 while a gap blocks sending), the printable request, and the
 //! life cycle on record: create, send, record what came on paper, follow up, close; list,
-//! show, figures, the overdue list and the federation outbox.
+//! show, figures, the overdue list and the federation outbox; and a trace between two served
+//! installations, the requested side's steps taken with the CLI.
 
 use crate::{stderr, Backend, Store, EXAMPLE};
 use serde_json::Value;
