@@ -1,6 +1,7 @@
 //! `tracemark federation` and `tracemark peer`: the node's federation identity (to give to
 //! the administrators of peer states) and the peer directory (their identities and URLs).
-//! Sending and receiving messages are not built yet (issue #5).
+//! `federation outbox` lists the messages trace steps queued for peers: waiting, delivered
+//! (with the peer's signed receipt) or refused.
 
 use super::{open, print_json, Cli, Failure};
 use anyhow::Context;
@@ -19,6 +20,12 @@ pub enum FederationCommand {
     Identity {
         /// Print one JSON object: {"identity": {...}, "fingerprint": "..."}; `peer add
         /// --identity` on the other node accepts it as it is.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The messages trace steps queued for peers, oldest first: waiting (with the attempts
+    /// and the last error), delivered, or refused by the peer.
+    Outbox {
         #[arg(long)]
         json: bool,
     },
@@ -182,6 +189,67 @@ pub fn run(cli: &Cli, command: &FederationCommand) -> Result<ExitCode, Failure> 
                 println!("fingerprint: {}", public.fingerprint().grouped());
             }
         }
+        FederationCommand::Outbox { json } => outbox(&node, *json)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `waiting`, `delivered` or `refused`.
+fn outbox_status(row: &tracemark_store::OutboxRow) -> &'static str {
+    if row.delivered_at.is_some() {
+        "delivered"
+    } else if row.refused.is_some() {
+        "refused"
+    } else {
+        "waiting"
+    }
+}
+
+fn outbox(node: &tracemark_registry::Node, json: bool) -> Result<(), Failure> {
+    let rows = node.store.outbox().context("reading the outbox")?;
+    if json {
+        let list: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|r| {
+                json!({
+                    "peer": r.peer,
+                    "message_id": r.message_id,
+                    "trace": r.trace,
+                    "kind": r.kind,
+                    "status": outbox_status(r),
+                    "created_at": r.created_at,
+                    "attempts": r.attempts,
+                    "next_attempt_at": r.next_attempt_at,
+                    "last_error": r.last_error,
+                    "delivered_at": r.delivered_at,
+                    "refused": r.refused,
+                })
+            })
+            .collect();
+        return print_json(&serde_json::Value::Array(list));
+    }
+    if rows.is_empty() {
+        println!("the outbox is empty");
+        return Ok(());
+    }
+    for r in &rows {
+        let detail = match outbox_status(r) {
+            "delivered" => format!("delivered {}", r.delivered_at.as_deref().unwrap_or("")),
+            "refused" => format!("refused: {}", r.refused.as_deref().unwrap_or("")),
+            _ => format!(
+                "waiting, {} attempt(s), next {}{}",
+                r.attempts,
+                r.next_attempt_at,
+                r.last_error
+                    .as_deref()
+                    .map(|e| format!("; last error: {e}"))
+                    .unwrap_or_default()
+            ),
+        };
+        println!(
+            "{}\t{}\t{}\t{}\t{}\t{detail}",
+            r.created_at, r.peer, r.trace, r.kind, r.message_id
+        );
+    }
+    Ok(())
 }

@@ -93,7 +93,7 @@ fn register_only(args: &ImportArgs) -> Option<&'static str> {
     .map(|(_, name)| name)
 }
 
-fn recorded_by() -> String {
+pub(crate) fn recorded_by() -> String {
     let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
     format!("cli:{user}")
 }

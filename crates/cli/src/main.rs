@@ -93,13 +93,13 @@ enum Command {
         #[command(subcommand)]
         command: ItemCommand,
     },
-    /// Prepare an ITI trace request: a draft from an item, the completeness check with the
-    /// proposed recipients, and the printable request.
+    /// ITI trace requests: prepare (draft, check, print), then create, send, acknowledge,
+    /// answer, follow up and close them on record; list, show, overdue, figures.
     Trace {
         #[command(subcommand)]
         command: trace::TraceCommand,
     },
-    /// This node's federation identity (for the administrators of peer states).
+    /// This node's federation identity (for the administrators of peer states) and outbox.
     Federation {
         #[command(subcommand)]
         command: federation::FederationCommand,

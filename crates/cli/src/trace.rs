@@ -1,7 +1,22 @@
-//! `tracemark trace`: prepare an ITI trace request from the registry — a draft filled in from
-//! an item's record, the completeness check with the proposed recipients, and the printable
-//! request for a state that does not run Tracemark. Sending, answering and the life cycle
-//! between installations are not built yet (issue #5).
+//! `tracemark trace`: ITI trace requests from first draft to closing.
+//!
+//! Preparing a request: a draft filled in from an item's record (`draft`), the completeness
+//! check with the proposed recipients (`check`), the printable request for a state that does
+//! not run Tracemark (`print`), and, on the requested side, a proposed answer from this
+//! registry's records (`answer-draft`).
+//!
+//! The life cycle, every step a record in the node's trace log (`tracemark_registry::traces`):
+//! `create` and `amend` a draft, `send` it (each blocking gap explained with `--waive`), `chain`
+//! it on to the next state, `acknowledge` and `answer` (on the requested side; on the
+//! requesting side, with `--for STATE --channel …`, the step a state took on paper, by e-mail…),
+//! `follow-up`, and `close` with feedback. A step that crosses a border is sealed for each
+//! requested state that is a peer and put in the federation outbox in the same transaction
+//! (`tracemark federation outbox` lists it; a running `tracemark serve` delivers it, and
+//! records the steps peers send); a requested state that is not a peer gets the printable
+//! request (`show --request | print -`). `list`, `show`, `overdue` and `figures` read what is
+//! on record.
+
+mod life_cycle;
 
 use super::{open, print_json, Cli, Failure};
 use anyhow::Context;
@@ -61,9 +76,146 @@ pub enum TraceCommand {
         #[arg(long, requires = "pdf", value_name = "FILE")]
         waivers: Option<PathBuf>,
     },
+    /// Record a request (JSON file, or - for stdin: what `draft` prints) as a draft of this
+    /// node; prints its key (`<state>:<id>`).
+    Create {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replace a draft with a new version of its request (JSON file, or -; same id).
+    Amend {
+        key: String,
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send a draft to the requested states (exit 1, naming each gap, while a blocking gap is
+    /// neither fixed nor explained). Peers get a federation message; other states the
+    /// printable request (`trace print`).
+    Send {
+        key: String,
+        /// The requested states, e.g. UG,TZ.
+        #[arg(long = "to", value_delimiter = ',', required = true)]
+        to: Vec<String>,
+        /// Explain a gap that remains (repeatable), e.g. --waive "missing_make=Ground off".
+        #[arg(long = "waive", value_name = "GAP=EXPLANATION")]
+        waive: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Forward a sent trace to the next state(s) of the chain: a new request for the same
+    /// item naming its parent, drafted and sent in one step.
+    Chain {
+        key: String,
+        #[arg(long = "to", value_delimiter = ',', required = true)]
+        to: Vec<String>,
+        /// The new trace's id (default: the parent's id, '-', the first new state).
+        #[arg(long)]
+        id: Option<String>,
+        /// The explanations of the gaps (default: the parent's).
+        #[arg(long = "waive", value_name = "GAP=EXPLANATION")]
+        waive: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Acknowledge a request received (requested side), or, with --for and --channel, record
+    /// a requested state's acknowledgement that came another way (requesting side).
+    Acknowledge {
+        key: String,
+        #[command(flatten)]
+        by: RecordedFor,
+        #[arg(long)]
+        note: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Answer a request received (requested side) with an answer (JSON file, or -: the
+    /// `answer` of `answer-draft`), or, with --for and --channel, record a requested state's
+    /// answer that came another way (requesting side).
+    Answer {
+        key: String,
+        file: PathBuf,
+        #[command(flatten)]
+        by: RecordedFor,
+        #[arg(long)]
+        note: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Ask a requested state for more after its answer.
+    FollowUp {
+        key: String,
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        question: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Close a trace, rating each answer received from 1 (useless) to 5 (decisive).
+    Close {
+        key: String,
+        /// Feedback on one state's answer (repeatable), e.g. --feedback "UG=4:named the dealer".
+        #[arg(long = "feedback", value_name = "STATE=RATING[:COMMENT]")]
+        feedback: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The traces on this node, most recently updated first.
+    List {
+        /// draft, sent, delivered, acknowledged, follow_up, answered or closed.
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, value_parser = ["requesting", "requested"])]
+        role: Option<String>,
+        /// The case reference.
+        #[arg(long = "case")]
+        case_reference: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A trace's state and every step on record (--json: the records as stored).
+    Show {
+        key: String,
+        #[arg(long)]
+        json: bool,
+        /// Print only the request as on record (JSON, e.g. for `trace print -`).
+        #[arg(long, conflicts_with = "json")]
+        request: bool,
+    },
+    /// What is overdue now, and the reminders due.
+    Overdue {
+        #[arg(long)]
+        json: bool,
+    },
+    /// The tracing figures: requests sent and received, response times per state, outcomes,
+    /// SDG indicator 16.4.2.
+    Figures {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Who took a step the requested state owes: this node, or (`--for`) another state whose
+/// step came by another channel.
+#[derive(clap::Args)]
+pub struct RecordedFor {
+    /// Record the step of this requested state (requesting side).
+    #[arg(long = "for", value_name = "STATE", requires = "channel")]
+    for_state: Option<String>,
+    /// How it came.
+    #[arg(long, requires = "for_state", value_parser = ["paper", "email", "fax", "phone", "interpol"])]
+    channel: Option<String>,
 }
 
 fn read_request(file: &Path) -> Result<TraceRequest, Failure> {
+    read_json(file)
+}
+
+/// A JSON document from a file or (`-`) stdin; a document that does not parse is refused
+/// with the line and column.
+fn read_json<T: serde::de::DeserializeOwned>(file: &Path) -> Result<T, Failure> {
     let mut text = String::new();
     if file == Path::new("-") {
         std::io::stdin()
@@ -76,7 +228,11 @@ fn read_request(file: &Path) -> Result<TraceRequest, Failure> {
     serde_json::from_str(&text).map_err(|e| {
         Failure::Rejected(format!(
             "{}: line {}, column {}: {e}",
-            file.display(),
+            if file == Path::new("-") {
+                "stdin".into()
+            } else {
+                file.display().to_string()
+            },
             e.line(),
             e.column()
         ))
@@ -210,5 +366,6 @@ pub fn run(cli: &Cli, command: &TraceCommand) -> Result<ExitCode, Failure> {
             std::fs::write(out, bytes).with_context(|| format!("writing {}", out.display()))?;
             Ok(ExitCode::SUCCESS)
         }
+        other => life_cycle::run(cli, other),
     }
 }

@@ -200,7 +200,7 @@ fn certificate(s: &Store, name: &str) -> (String, String) {
 
 /// Starts `tracemark serve <args>` with `TRACEMARK_LOG=warn`; its stderr lines arrive on the
 /// channel (read on a thread, so a test waits for them with a deadline).
-fn serve_process(
+pub(crate) fn serve_process(
     s: &Store,
     args: &[&str],
 ) -> (std::process::Child, std::sync::mpsc::Receiver<String>) {
@@ -226,7 +226,10 @@ fn serve_process(
 }
 
 /// The first stderr line that satisfies `want`, within 60 seconds.
-fn wait_for_line(rx: &std::sync::mpsc::Receiver<String>, want: impl Fn(&str) -> bool) -> String {
+pub(crate) fn wait_for_line(
+    rx: &std::sync::mpsc::Receiver<String>,
+    want: impl Fn(&str) -> bool,
+) -> String {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     let mut seen = Vec::new();
     loop {
