@@ -1002,7 +1002,7 @@ fn ledger(cli: &Cli, command: &LedgerCommand) -> Result<ExitCode, Failure> {
                 print_json(&serde_json::to_value(&report).context("report")?)?;
             } else if report.ok {
                 println!(
-                    "ok: {} records, {} checkpoints, {} items, {} events; root {}{}",
+                    "ok: {} records, {} checkpoints, {} items, {} events; root {}{}{}",
                     report.leaves,
                     report.checkpoints,
                     report.items,
@@ -1011,7 +1011,15 @@ fn ledger(cli: &Cli, command: &LedgerCommand) -> Result<ExitCode, Failure> {
                     report
                         .against_size
                         .map(|s| format!("; consistent with the checkpoint at size {s}"))
-                        .unwrap_or_default()
+                        .unwrap_or_default(),
+                    if report.trace_records > 0 {
+                        format!(
+                            "; trace log: {} records, {} traces",
+                            report.trace_records, report.traces
+                        )
+                    } else {
+                        String::new()
+                    }
                 );
             }
             if let Some(m) = report.error {
