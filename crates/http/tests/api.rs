@@ -3,15 +3,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
+mod common;
+use common::TestClock;
+
 use base64::Engine;
 use serde_json::Value;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tracemark_access::accounts;
 use tracemark_http::schema;
 use tracemark_http::{AppState, Server};
-use tracemark_registry::{Clock, FixedClock, Node};
+use tracemark_registry::{FixedClock, Node};
 
 /// CONTRACT.md §2, verbatim.
 const CONTRACT_EXAMPLE: &str = r#"{"record":"item","key":"KE-2019-000123","kind":"firearm","type":"assault_rifle","make":"Norinco","model":"Type 56","calibre":"7.62x39mm","country_of_manufacture":"CN","year_of_manufacture":1978,"markings":[{"kind":"serial","text":"5612345","component":"receiver"},{"kind":"factory_code","text":"66","component":"receiver"}]}
@@ -35,32 +38,6 @@ struct TestServer {
     handle: tokio::task::JoinHandle<anyhow::Result<()>>,
     data: PathBuf,
     _dir: tempfile::TempDir,
-}
-
-/// A clock the tests move forward (session expiry, lockout, TOTP steps).
-#[derive(Clone)]
-struct TestClock(Arc<Mutex<i64>>);
-
-impl TestClock {
-    fn new() -> TestClock {
-        // 2026-01-01T00:00:00Z
-        TestClock(Arc::new(Mutex::new(1_767_225_600)))
-    }
-    fn unix(&self) -> i64 {
-        *self.0.lock().unwrap()
-    }
-    fn advance(&self, seconds: i64) {
-        *self.0.lock().unwrap() += seconds;
-    }
-}
-
-impl Clock for TestClock {
-    fn now_rfc3339(&self) -> String {
-        time::OffsetDateTime::from_unix_timestamp(self.unix())
-            .unwrap()
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap()
-    }
 }
 
 fn clock() -> FixedClock {
@@ -181,7 +158,7 @@ impl TestServer {
             .await
             .unwrap();
         let state_dir = data.clone();
-        let test_clock = TestClock::new();
+        let test_clock = TestClock::at(1_767_225_600); // 2026-01-01T00:00:00Z
         let state_clock = test_clock.clone();
         let state = tokio::task::spawn_blocking(move || {
             AppState::open(&state_dir, Arc::new(state_clock), max_body_bytes)

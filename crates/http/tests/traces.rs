@@ -4,13 +4,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
+mod common;
+use common::TestClock;
+
 use serde_json::{json, Value};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tracemark_access::accounts;
 use tracemark_http::schema;
 use tracemark_http::{AppState, Server};
-use tracemark_registry::{Clock, FixedClock, Node};
+use tracemark_registry::{FixedClock, Node};
 
 const PASSWORD: &str = "correct horse battery staple";
 
@@ -28,28 +31,6 @@ const USERS: [(&str, &str, &str); 6] = [
 const KEY: &str = "KE:KE-DCI-2024-0117";
 /// The same key as a client percent-encodes it.
 const KEY_ENC: &str = "KE%3AKE-DCI-2024-0117";
-
-/// A clock the tests move forward (deadlines, TOTP steps).
-#[derive(Clone)]
-struct TestClock(Arc<Mutex<i64>>);
-
-impl TestClock {
-    fn unix(&self) -> i64 {
-        *self.0.lock().unwrap()
-    }
-    fn advance(&self, seconds: i64) {
-        *self.0.lock().unwrap() += seconds;
-    }
-}
-
-impl Clock for TestClock {
-    fn now_rfc3339(&self) -> String {
-        time::OffsetDateTime::from_unix_timestamp(self.unix())
-            .unwrap()
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap()
-    }
-}
 
 struct TestServer {
     base: String,
@@ -98,7 +79,7 @@ impl TestServer {
     /// Kenya's node, on a clock of its own.
     async fn start() -> TestServer {
         // 2026-03-10T00:00:00Z
-        let clock = TestClock(Arc::new(Mutex::new(1_773_100_800)));
+        let clock = TestClock::at(1_773_100_800);
         TestServer::start_for("KE", clock).await
     }
 
@@ -926,7 +907,7 @@ async fn flush(from: &TestServer) {
 /// they move Kenya's trace to `answered`; Kenya closes it, and Uganda is told.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_requested_side_answers_over_the_api_and_the_outbox_carries_each_step() {
-    let clock = TestClock(Arc::new(Mutex::new(1_773_100_800)));
+    let clock = TestClock::at(1_773_100_800);
     let ke = TestServer::start_for("KE", clock.clone()).await;
     let ug = TestServer::start_for("UG", clock.clone()).await;
     introduce(&ke, &ug).await;
