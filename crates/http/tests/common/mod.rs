@@ -2,6 +2,8 @@
 
 #![allow(dead_code, clippy::unwrap_used)] // each test file uses part of it; tests fail loudly
 
+pub mod browser;
+
 use std::sync::{Arc, Mutex};
 use tracemark_registry::Clock;
 
