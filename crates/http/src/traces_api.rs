@@ -55,7 +55,7 @@ use tracemark_registry::traces::{self, Actor, Channel, Recorded, StoredTrace, Tr
 use tracemark_registry::Node;
 use tracemark_store::{StoreError, TraceRow};
 use tracemark_trace::completeness::Waiver;
-use tracemark_trace::lifecycle::{Answer, Feedback, OutcomeKind};
+use tracemark_trace::lifecycle::{Answer, Feedback};
 use tracemark_trace::request::TraceRequest;
 use tracemark_trace::text::{Text, TraceId};
 use utoipa::IntoParams;
@@ -645,35 +645,6 @@ pub async fn overdue(
     })))
 }
 
-fn outcomes(c: &tracemark_trace::figures::OutcomeCounts) -> Value {
-    let mut m = Map::new();
-    for k in OutcomeKind::ALL {
-        m.insert(k.as_str().into(), c.get(k).into());
-    }
-    Value::Object(m)
-}
-
-fn responsiveness(
-    by: &std::collections::BTreeMap<CountryCode, tracemark_trace::figures::Responsiveness>,
-) -> Value {
-    let mut m = Map::new();
-    for (state, r) in by {
-        m.insert(
-            state.as_str().into(),
-            json!({
-                "requests": r.requests,
-                "acknowledged": r.acknowledged,
-                "answered": r.answered,
-                "median_to_acknowledge_seconds": r.median_to_acknowledge.map(seconds),
-                "median_to_answer_seconds": r.median_to_answer.map(seconds),
-                "outcomes": outcomes(&r.outcomes),
-                "ratings": r.ratings,
-            }),
-        );
-    }
-    Value::Object(m)
-}
-
 /// The figures this node keeps over its traces: requests sent, received and in draft; per
 /// requested state (and per requesting state) how many were acknowledged and answered and
 /// the median times; the outcomes; the usefulness ratings; the SDG 16.4.2 share (items whose
@@ -708,20 +679,7 @@ pub async fn figures(
         .run(|node| traces::figures(node))
         .await?
         .map_err(trace_failure)?;
-    Ok(Json(json!({
-        "sent": f.sent,
-        "received": f.received,
-        "drafts": f.drafts,
-        "by_requested_state": responsiveness(&f.by_requested_state),
-        "by_requesting_state": responsiveness(&f.by_requesting_state),
-        "outcomes_received": outcomes(&f.outcomes_received),
-        "outcomes_given": outcomes(&f.outcomes_given),
-        "sdg_16_4_2": {
-            "items": f.sdg_16_4_2.items,
-            "established": f.sdg_16_4_2.established,
-            "share": f.sdg_16_4_2.share(),
-        },
-    })))
+    Ok(Json(traces::figures_json(&f)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

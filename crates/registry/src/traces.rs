@@ -1391,3 +1391,51 @@ pub fn figures(node: &Node) -> Result<tracemark_trace::figures::Figures, TraceEr
         traces.iter().map(|t| &t.state),
     ))
 }
+
+/// The figures as the JSON document both `trace figures --json` and
+/// `GET /api/v1/traces/figures` give, so the two never drift apart. Medians are whole
+/// seconds (`null` where nothing was acknowledged or answered yet).
+pub fn figures_json(f: &tracemark_trace::figures::Figures) -> Value {
+    use tracemark_trace::figures::{OutcomeCounts, Responsiveness};
+    use tracemark_trace::lifecycle::OutcomeKind;
+    fn outcomes(c: &OutcomeCounts) -> Value {
+        let mut m = serde_json::Map::new();
+        for k in OutcomeKind::ALL {
+            m.insert(k.as_str().into(), c.get(k).into());
+        }
+        Value::Object(m)
+    }
+    fn per_state(by: &std::collections::BTreeMap<CountryCode, Responsiveness>) -> Value {
+        let mut m = serde_json::Map::new();
+        for (state, r) in by {
+            m.insert(
+                state.as_str().into(),
+                serde_json::json!({
+                    "requests": r.requests,
+                    "acknowledged": r.acknowledged,
+                    "answered": r.answered,
+                    "median_to_acknowledge_seconds":
+                        r.median_to_acknowledge.map(|d| d.whole_seconds()),
+                    "median_to_answer_seconds": r.median_to_answer.map(|d| d.whole_seconds()),
+                    "outcomes": outcomes(&r.outcomes),
+                    "ratings": r.ratings,
+                }),
+            );
+        }
+        Value::Object(m)
+    }
+    serde_json::json!({
+        "sent": f.sent,
+        "received": f.received,
+        "drafts": f.drafts,
+        "by_requested_state": per_state(&f.by_requested_state),
+        "by_requesting_state": per_state(&f.by_requesting_state),
+        "outcomes_received": outcomes(&f.outcomes_received),
+        "outcomes_given": outcomes(&f.outcomes_given),
+        "sdg_16_4_2": {
+            "items": f.sdg_16_4_2.items,
+            "established": f.sdg_16_4_2.established,
+            "share": f.sdg_16_4_2.share(),
+        },
+    })
+}

@@ -14,7 +14,7 @@ use tracemark_registry::traces::{self, Actor, Channel, Recorded, Role, StoredTra
 use tracemark_registry::{Node, SystemClock};
 use tracemark_trace::completeness::{GapCode, Waiver};
 use tracemark_trace::deadlines::ReminderLevel;
-use tracemark_trace::figures::{OutcomeCounts, Responsiveness};
+use tracemark_trace::figures::Responsiveness;
 use tracemark_trace::lifecycle::{Answer, Feedback, OutcomeKind, TraceEvent};
 use tracemark_trace::request::TraceRequest;
 use tracemark_trace::text::{Rating, Text, TraceId};
@@ -680,61 +680,9 @@ fn overdue(node: &Node, json: bool) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
-const OUTCOMES: [OutcomeKind; 5] = [
-    OutcomeKind::Full,
-    OutcomeKind::Partial,
-    OutcomeKind::NoRecord,
-    OutcomeKind::Restricted,
-    OutcomeKind::Refused,
-];
-
-fn outcomes_json(c: &OutcomeCounts) -> Value {
-    let mut m = serde_json::Map::new();
-    for k in OUTCOMES {
-        m.insert(k.as_str().to_owned(), json!(c.get(k)));
-    }
-    Value::Object(m)
-}
-
-fn hours(d: Option<time::Duration>) -> Value {
-    d.map_or(Value::Null, |d| json!(d.whole_seconds() as f64 / 3600.0))
-}
-
-fn responsiveness_json(r: &Responsiveness) -> Value {
-    json!({
-        "requests": r.requests,
-        "acknowledged": r.acknowledged,
-        "answered": r.answered,
-        "median_hours_to_acknowledge": hours(r.median_to_acknowledge),
-        "median_hours_to_answer": hours(r.median_to_answer),
-        "outcomes": outcomes_json(&r.outcomes),
-        "ratings": r.ratings,
-    })
-}
-
 fn figures(node: &Node, json: bool) -> Result<ExitCode, Failure> {
     let f = traces::figures(node).map_err(failure)?;
-    let per = |m: &std::collections::BTreeMap<CountryCode, Responsiveness>| {
-        let mut out = serde_json::Map::new();
-        for (c, r) in m {
-            out.insert(c.as_str().to_owned(), responsiveness_json(r));
-        }
-        Value::Object(out)
-    };
-    let doc = json!({
-        "sent": f.sent,
-        "received": f.received,
-        "drafts": f.drafts,
-        "by_requested_state": per(&f.by_requested_state),
-        "by_requesting_state": per(&f.by_requesting_state),
-        "outcomes_received": outcomes_json(&f.outcomes_received),
-        "outcomes_given": outcomes_json(&f.outcomes_given),
-        "sdg_16_4_2": {
-            "items": f.sdg_16_4_2.items,
-            "established": f.sdg_16_4_2.established,
-            "share": f.sdg_16_4_2.share(),
-        },
-    });
+    let doc = traces::figures_json(&f);
     if json {
         print_json(&doc)?;
         return Ok(ExitCode::SUCCESS);
@@ -744,7 +692,7 @@ fn figures(node: &Node, json: bool) -> Result<ExitCode, Failure> {
         f.sent, f.received, f.drafts
     );
     let line = |label: &str, c: &CountryCode, r: &Responsiveness| {
-        let outcomes: Vec<String> = OUTCOMES
+        let outcomes: Vec<String> = OutcomeKind::ALL
             .iter()
             .filter(|k| r.outcomes.get(**k) > 0)
             .map(|k| format!("{} {}", k.as_str(), r.outcomes.get(*k)))
