@@ -640,7 +640,7 @@ async fn the_item_page_shows_markings_and_with_a_purpose_the_custody_timeline() 
         "{audit:?}"
     );
     // An unknown item.
-    let p = b.get("/items/KE-1999-999999").await;
+    let p = b.get("/items/KE-1999-999999?lang=en").await;
     assert_eq!(p.status, 404);
     assert!(p.body.contains("There is no such page or item."));
     web.stop().await;
