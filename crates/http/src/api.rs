@@ -340,7 +340,7 @@ pub async fn custody(
 }
 
 /// Search parameters: the contract's `tracemark search` options, plus `offset`.
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// The marking as read, in any script; `?` is one unknown character, `*` any run.
@@ -382,13 +382,24 @@ pub async fn search(
     caller: Caller,
     Query(p): Query<SearchParams>,
 ) -> Result<Json<Value>, ApiError> {
+    search_document(&state, &caller, p).await.map(Json)
+}
+
+/// The search: authorized and audited, need-to-know in the query, lost-or-stolen alerts
+/// raised. Shared by `GET /api/v1/search` and the web's `GET /search`, so both answer the
+/// same hits to the same caller.
+pub(crate) async fn search_document(
+    state: &AppState,
+    caller: &Caller,
+    p: SearchParams,
+) -> Result<Value, ApiError> {
     use tracemark_search::{Mode, Query as SearchQuery};
     let purpose = check_purpose(p.purpose.as_deref(), false)?;
     // What was searched for is part of the record (EU SIS: every query is logged).
     let detail = format!("search:{}", p.q.chars().take(200).collect::<String>());
     state
         .authorize(
-            &caller,
+            caller,
             Action::Search,
             &Resource::Registry,
             &detail,
@@ -459,7 +470,7 @@ pub async fn search(
     let index = state.search_index();
     // Need-to-know, in the query: the holdings of each custodian agency are searched only if
     // the policy would let the caller read an item it holds.
-    q.custodians = state.visible_custodians(&caller, &index.index, &purpose)?;
+    q.custodians = state.visible_custodians(caller, &index.index, &purpose)?;
     let doc = tokio::task::spawn_blocking(move || {
         let mut r = index
             .index
@@ -474,8 +485,8 @@ pub async fn search(
     .await
     .map_err(|e| ApiError::internal(format!("search task: {e}")))??;
     let mut doc = doc;
-    crate::alerts::search_hits(&state, &caller, &query_text, &mut doc).await?;
-    Ok(Json(doc))
+    crate::alerts::search_hits(state, caller, &query_text, &mut doc).await?;
+    Ok(doc)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -80,6 +80,23 @@ pub(crate) fn session_cookie(headers: &HeaderMap) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
+/// The signed-in person of a request carrying a live session cookie (the idle clock is
+/// reset), for the web pages, which have no bearer tokens and redirect rather than answer
+/// 401. `None` without a cookie or with an ended or expired session.
+pub(crate) fn session_caller(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<Caller>, ApiError> {
+    let Some(id) = session_cookie(headers) else {
+        return Ok(None);
+    };
+    let now = state.now_unix()?;
+    Ok(state.sessions().touch(&id, now).map(|principal| Caller {
+        principal,
+        request_id: request_id(headers),
+    }))
+}
+
 /// Routes that answer without a credential. The middleware runs inside the `/api/v1` nest,
 /// where the prefix is already stripped from the path.
 fn is_open(method: &Method, path: &str) -> bool {

@@ -78,6 +78,11 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// Marks a response as a web page (see `web`): its error status (a refused sign-in, a page
+/// not found) comes with an HTML body for people, which [`render_errors`] leaves alone.
+#[derive(Debug, Clone, Copy)]
+pub struct HtmlPage;
+
 /// The code of an error response that no handler described.
 fn code_for(status: StatusCode) -> ErrorCode {
     match status {
@@ -108,7 +113,9 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     let res = next.run(req).await;
     let status = res.status();
-    if !(status.is_client_error() || status.is_server_error()) {
+    if !(status.is_client_error() || status.is_server_error())
+        || res.extensions().get::<HtmlPage>().is_some()
+    {
         return res;
     }
     let (mut parts, body) = res.into_parts();

@@ -51,7 +51,23 @@
 //! | `POST /api/v1/federation/inbox` | a peer's sealed envelope → the signed delivery receipt (no credential: the signature authenticates; see [`federation_api`]) |
 //! | `GET /api/v1/openapi.json` | the OpenAPI document |
 //!
-//! Every error answer is `{"error":{"code","message","request_id"}}` (see [`error`]); every
+//! **The web application** (see [`web`]) is served beside the API, outside `/api/v1/`:
+//!
+//! | route | page |
+//! | --- | --- |
+//! | `GET /` | to `/search` when signed in, else to `/sign-in` |
+//! | `GET`/`POST /sign-in` | sign in (account, password, TOTP code): the API's sign-in and cookie |
+//! | `POST /sign-out` | end the session |
+//! | `GET /search?q=` | search, hits grouped by match class with the reason |
+//! | `GET /items/{key}?purpose=` | an item; with a purpose, its chain of custody |
+//! | `POST /language` | the language (`tracemark_lang` cookie; also `?lang=` on any page) |
+//! | `GET /static/tracemark.css` | the style sheet |
+//!
+//! Pages read through the API's own functions (same policy decisions, audit entries and
+//! need-to-know filter); their forms are CSRF-checked; every word comes from the Fluent
+//! catalogues (English, French, Spanish, Arabic).
+//!
+//! Every API error answer is `{"error":{"code","message","request_id"}}` (see [`error`]); every
 //! answer carries an `x-request-id` (the client's when it is sane, else a new UUID v4). Each
 //! exchange is logged through `tracing` (method, path, status, latency, request id; never a
 //! body or a query string).
@@ -80,6 +96,7 @@ pub mod session_api;
 pub mod tls;
 pub mod trace_api;
 pub mod traces_api;
+pub mod web;
 mod worker;
 
 use audit_writer::AuditWriter;
@@ -459,6 +476,7 @@ pub fn router(state: AppState) -> Router {
         ));
     Router::new()
         .nest("/api/v1", api)
+        .merge(web::router())
         .fallback(error::no_route)
         .with_state(state)
         // The import streams its body itself, with its own limit.

@@ -2,7 +2,7 @@
 //! (`/session/totp`) and the audit log (`/audit`).
 //!
 //! Sign-in answers with a session cookie: `HttpOnly` (no script reads it), `SameSite=Strict`
-//! (no cross-site request carries it), `Path=/api/`, a fresh random id at every sign-in
+//! (no cross-site request carries it), `Path=/` (the API and the web pages share it), a fresh random id at every sign-in
 //! (the id a client came with is ended: no session fixation), and `Secure` (sent back over
 //! HTTPS only) when the server speaks HTTPS.
 
@@ -66,69 +66,111 @@ pub async fn sign_in(
     headers: HeaderMap,
     Json(login): Json<schema::Login>,
 ) -> Result<Response, ApiError> {
-    let now = state.now_unix()?;
-    let rid = auth::request_id(&headers);
-    let audit_state = state.clone();
-    let (outcome, retry_after) = state
-        .auditor()
-        .run(move |node| {
-            let r = accounts::login(
-                node.store.as_mut(),
-                &login.username,
-                &login.password,
-                login.totp.as_deref(),
-                now,
-            );
-            let entry = auth::sign_in_entry(&audit_state, &login.username, r.as_ref(), &rid);
-            let retry = match &r {
-                Err(LoginError::Locked { retry_after }) => Some(*retry_after),
+    let signed_in = match sign_in_attempt(
+        &state,
+        &headers,
+        login.username,
+        login.password,
+        login.totp,
+    )
+    .await?
+    {
+        Ok(s) => s,
+        Err(e) => {
+            let retry_after = match &e {
+                LoginError::Locked { retry_after } => Some(*retry_after),
                 _ => None,
             };
-            // The attempt is on record before anyone hears its outcome.
-            if let Err(e) = tracemark_registry::audit::append(node, &entry) {
-                return (
-                    Err(ApiError::internal(format!("writing the audit log: {e}"))),
-                    None,
-                );
-            }
-            (
-                r.map_err(|e| {
-                    tracing::warn!(reason = %e, "sign-in refused");
-                    login_failure(&e)
-                }),
-                retry,
-            )
-        })
-        .await?;
-    let principal = match outcome {
-        Ok(p) => p,
-        Err(e) => {
-            let mut res = e.into_response();
+            let mut res = login_failure(&e).into_response();
             if let Some(s) = retry_after.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
                 res.headers_mut().insert(header::RETRY_AFTER, s);
             }
             return Ok(res);
         }
     };
-    // Rotation: whatever session the client came with ends here.
-    if let Some(old) = auth::session_cookie(&headers) {
-        state.sessions().remove(&old);
-    }
-    let body = info(&principal, Some(state.sessions().idle_seconds()));
-    let id = state.sessions().create(principal, now);
-    let cookie = format!(
-        "{SESSION_COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/api/; Max-Age={}{}",
-        state.sessions().idle_seconds(),
-        secure(&state)
-    );
+    let body = info(&signed_in.principal, Some(state.sessions().idle_seconds()));
     let mut res = Json(body).into_response();
-    res.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&cookie).map_err(|e| ApiError::internal(e.to_string()))?,
-    );
+    res.headers_mut()
+        .insert(header::SET_COOKIE, signed_in.cookie);
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(res)
+}
+
+/// A successful sign-in: who, and the `Set-Cookie` value of the new session.
+pub(crate) struct SignedIn {
+    pub principal: tracemark_access::Principal,
+    pub cookie: HeaderValue,
+}
+
+/// The one sign-in, shared by the API (`POST /api/v1/session`) and the web form
+/// (`POST /sign-in`): checks the password and code, writes the attempt to the audit log
+/// before anyone hears its outcome, and on success ends whatever session the client came
+/// with (rotation: no session fixation) and opens a new one. The outer error is a failure
+/// of the server; the inner one is the refusal, for the caller to tell in its own form.
+pub(crate) async fn sign_in_attempt(
+    state: &AppState,
+    headers: &HeaderMap,
+    username: String,
+    password: String,
+    totp: Option<String>,
+) -> Result<Result<SignedIn, LoginError>, ApiError> {
+    let now = state.now_unix()?;
+    let rid = auth::request_id(headers);
+    let audit_state = state.clone();
+    let outcome = state
+        .auditor()
+        .run(move |node| {
+            let r = accounts::login(
+                node.store.as_mut(),
+                &username,
+                &password,
+                totp.as_deref(),
+                now,
+            );
+            let entry = auth::sign_in_entry(&audit_state, &username, r.as_ref(), &rid);
+            // The attempt is on record before anyone hears its outcome.
+            if let Err(e) = tracemark_registry::audit::append(node, &entry) {
+                return Err(ApiError::internal(format!("writing the audit log: {e}")));
+            }
+            if let Err(e) = &r {
+                tracing::warn!(reason = %e, "sign-in refused");
+            }
+            Ok(r)
+        })
+        .await??;
+    let principal = match outcome {
+        Ok(p) => p,
+        Err(e @ (LoginError::Store(_) | LoginError::Damaged(_))) => {
+            return Err(ApiError::internal(e.to_string()))
+        }
+        Err(e) => return Ok(Err(e)),
+    };
+    // Rotation: whatever session the client came with ends here.
+    if let Some(old) = auth::session_cookie(headers) {
+        state.sessions().remove(&old);
+    }
+    let id = state.sessions().create(principal.clone(), now);
+    let cookie = format!(
+        "{SESSION_COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{}",
+        state.sessions().idle_seconds(),
+        secure(state)
+    );
+    let cookie = HeaderValue::from_str(&cookie).map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(Ok(SignedIn { principal, cookie }))
+}
+
+/// Ends the session the request carries (if any) and answers the `Set-Cookie` value that
+/// removes the cookie: shared by `DELETE /api/v1/session` and the web's `POST /sign-out`.
+pub(crate) fn end_session(state: &AppState, headers: &HeaderMap) -> Option<HeaderValue> {
+    if let Some(id) = auth::session_cookie(headers) {
+        state.sessions().remove(&id);
+    }
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0{}",
+        secure(state)
+    ))
+    .ok()
 }
 
 /// The cookie attribute `; Secure` when the server speaks HTTPS (a browser then sends the
@@ -174,14 +216,8 @@ pub async fn sign_out(
     _caller: Caller,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(id) = auth::session_cookie(&headers) {
-        state.sessions().remove(&id);
-    }
     let mut res = StatusCode::NO_CONTENT.into_response();
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/api/; Max-Age=0{}",
-        secure(&state)
-    )) {
+    if let Some(v) = end_session(&state, &headers) {
         res.headers_mut().insert(header::SET_COOKIE, v);
     }
     res

@@ -162,7 +162,7 @@ async fn the_session_cookie_is_secure_over_https_only() {
     assert_eq!(status, 200, "{body}");
     assert!(cookie.starts_with("tracemark_session="), "{cookie}");
     let attrs: Vec<&str> = cookie.split(';').map(str::trim).collect();
-    for attr in ["Secure", "HttpOnly", "SameSite=Strict", "Path=/api/"] {
+    for attr in ["Secure", "HttpOnly", "SameSite=Strict", "Path=/"] {
         assert!(attrs.contains(&attr), "{attr} missing: {cookie}");
     }
     // The session works over HTTPS, and signing out clears the cookie, `Secure` too.
