@@ -703,7 +703,8 @@ async fn unknown_route_wrong_method_and_request_ids() {
     let (status, headers, body) = s.get("/api/v1/nope").await;
     assert_eq!(status, 404);
     assert_error(status, &headers, &body, "not_found");
-    let (status, headers, body) = s.get("/").await;
+    // `/` is the web application's (a redirect to sign-in); any other unknown path is a 404.
+    let (status, headers, body) = s.get("/no-such-page").await;
     assert_eq!(status, 404);
     assert_error(status, &headers, &body, "not_found");
 
