@@ -3,7 +3,11 @@
 ## التخطيط
 skip-to-content = انتقل إلى المحتوى الرئيسي
 nav-label = التنقل الرئيسي
+nav-dashboard = لوحة المتابعة
 nav-search = البحث
+nav-record = تسجيل
+nav-traces = طلبات التعقب
+nav-admin = الإدارة
 sign-out = تسجيل الخروج
 signed-in-as = مسجّل الدخول باسم { $name } ({ $agency })
 language-label = اللغة

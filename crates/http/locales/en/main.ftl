@@ -3,7 +3,11 @@
 ## Layout
 skip-to-content = Skip to the main content
 nav-label = Main
+nav-dashboard = Dashboard
 nav-search = Search
+nav-record = Register
+nav-traces = Traces
+nav-admin = Administration
 sign-out = Sign out
 signed-in-as = Signed in as { $name } ({ $agency })
 language-label = Language

@@ -3,7 +3,11 @@
 ## Estructura
 skip-to-content = Ir al contenido principal
 nav-label = Navegación principal
+nav-dashboard = Panel
 nav-search = Búsqueda
+nav-record = Registrar
+nav-traces = Rastreos
+nav-admin = Administración
 sign-out = Cerrar sesión
 signed-in-as = Sesión de { $name } ({ $agency })
 language-label = Idioma

@@ -3,7 +3,11 @@
 ## Mise en page
 skip-to-content = Aller au contenu principal
 nav-label = Navigation principale
+nav-dashboard = Tableau de bord
 nav-search = Recherche
+nav-record = Enregistrer
+nav-traces = Traçages
+nav-admin = Administration
 sign-out = Se déconnecter
 signed-in-as = Connecté : { $name } ({ $agency })
 language-label = Langue

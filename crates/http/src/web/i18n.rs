@@ -1,4 +1,4 @@
-//! Translations: one Fluent file per locale (`crates/http/locales/<lang>/main.ftl`),
+//! Translations: Fluent files per locale and area (`crates/http/locales/<lang>/*.ftl`),
 //! embedded at compile time, parsed once, and the locale of a request (the `?lang=`
 //! parameter, the `tracemark_lang` cookie, `Accept-Language`, English).
 //!
@@ -27,12 +27,30 @@ pub enum Locale {
 /// Every locale, in the order the language switch lists them.
 pub const LOCALES: [Locale; 4] = [Locale::En, Locale::Fr, Locale::Es, Locale::Ar];
 
-/// The Fluent sources, embedded in the binary.
+/// One locale's catalogue: its area files, concatenated at compile time.
+macro_rules! catalogue {
+    ($lang:literal) => {
+        concat!(
+            include_str!(concat!("../../locales/", $lang, "/main.ftl")),
+            "\n",
+            include_str!(concat!("../../locales/", $lang, "/dashboard.ftl")),
+            "\n",
+            include_str!(concat!("../../locales/", $lang, "/traces.ftl")),
+            "\n",
+            include_str!(concat!("../../locales/", $lang, "/record.ftl")),
+            "\n",
+            include_str!(concat!("../../locales/", $lang, "/admin.ftl")),
+        )
+    };
+}
+
+/// The Fluent sources, embedded in the binary: per locale, one file per area of the app
+/// (`main.ftl` holds the layout, sign-in, search and the item page), joined into one resource.
 pub const SOURCES: [(Locale, &str); 4] = [
-    (Locale::En, include_str!("../../locales/en/main.ftl")),
-    (Locale::Fr, include_str!("../../locales/fr/main.ftl")),
-    (Locale::Es, include_str!("../../locales/es/main.ftl")),
-    (Locale::Ar, include_str!("../../locales/ar/main.ftl")),
+    (Locale::En, catalogue!("en")),
+    (Locale::Fr, catalogue!("fr")),
+    (Locale::Es, catalogue!("es")),
+    (Locale::Ar, catalogue!("ar")),
 ];
 
 impl Locale {

@@ -5,7 +5,7 @@
 //!
 //! | route | page |
 //! | --- | --- |
-//! | `GET /` | to `/search` when signed in, else to `/sign-in` (303) |
+//! | `GET /` | to `/dashboard` when signed in, else to `/sign-in` (303) |
 //! | `GET`/`POST /sign-in` | the sign-in form: account, password, TOTP code |
 //! | `POST /sign-out` | ends the session, back to `/sign-in` |
 //! | `GET /search?q=` | the serial box; hits grouped by match class, with the reason |
@@ -29,11 +29,15 @@
 //! - Pages are `Cache-Control: no-store` (they show records and personal data) and carry a
 //!   Content-Security-Policy that allows only this server's own style sheet.
 
+mod admin;
 pub mod csrf;
+mod dashboard;
 pub mod i18n;
 mod item;
+mod record;
 mod search;
 mod session;
+mod traces;
 
 use crate::auth::{self, Caller};
 use crate::error::{ApiError, HtmlPage};
@@ -60,6 +64,10 @@ pub fn router() -> Router<AppState> {
         .merge(session::router())
         .merge(search::router())
         .merge(item::router())
+        .merge(dashboard::router())
+        .merge(record::router())
+        .merge(traces::router())
+        .merge(admin::router())
 }
 
 /// What every page of one request shares: the language, the CSRF token, who is signed in,
@@ -117,6 +125,9 @@ impl Ctx {
                         ("agency", c.principal.agency.clone().into()),
                     ],
                 )
+            }),
+            admin: self.caller.as_ref().is_some_and(|c| {
+                c.principal.role == tracemark_domain::account::Role::Administrator
             }),
             here: self.here.clone(),
             locales: LOCALES
@@ -244,6 +255,8 @@ pub struct Chrome {
     title: String,
     csrf: String,
     user: Option<String>,
+    /// Whether the signed-in person administers this node (the layout links to /admin).
+    admin: bool,
     here: String,
     locales: Vec<LocaleOption>,
 }
@@ -273,7 +286,7 @@ struct ErrorPage {
 /// `GET /`.
 async fn home(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
     match Ctx::new(&state, &headers, &uri) {
-        Ok(ctx) if ctx.caller.is_some() => ctx.redirect("/search"),
+        Ok(ctx) if ctx.caller.is_some() => ctx.redirect("/dashboard"),
         Ok(ctx) => ctx.redirect("/sign-in"),
         Err(e) => e.into_response(),
     }

@@ -46,7 +46,7 @@ async fn sign_in_page(State(state): State<AppState>, headers: HeaderMap, uri: Ur
         Err(e) => return e.into_response(),
     };
     if ctx.caller.is_some() {
-        return ctx.redirect("/search");
+        return ctx.redirect("/dashboard");
     }
     let t = SignInPage {
         c: ctx.chrome("sign-in-title"),
@@ -111,7 +111,7 @@ async fn sign_in_submit(
         {
             Err(e) => return ctx.error_page(&e),
             Ok(Ok(signed_in)) => {
-                let mut res = ctx.redirect("/search");
+                let mut res = ctx.redirect("/dashboard");
                 res.headers_mut()
                     .append(header::SET_COOKIE, signed_in.cookie);
                 return res;

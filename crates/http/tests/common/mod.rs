@@ -3,6 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used)] // each test file uses part of it; tests fail loudly
 
 pub mod browser;
+pub mod web;
 
 use std::sync::{Arc, Mutex};
 use tracemark_registry::Clock;
