@@ -223,6 +223,40 @@ impl Tr {
         text.into_owned()
     }
 
+    /// A whole number written the locale's way (CLDR's patterns for these four): "12,345"
+    /// in English, "12 345" in French (narrow no-break space), "12.345" in Spanish (which
+    /// does not group four-digit numbers: "1234"), and in Arabic with Arabic-Indic digits
+    /// and the Arabic thousands separator, "١٢٬٣٤٥".
+    pub fn number(&self, n: i64) -> String {
+        let digits = n.unsigned_abs().to_string();
+        let (separator, min_grouping) = match self.locale {
+            Locale::En => (",", 4),
+            Locale::Fr => ("\u{202F}", 4),
+            Locale::Es => (".", 5),
+            Locale::Ar => ("\u{066C}", 4),
+        };
+        let mut out = String::new();
+        if n < 0 {
+            // Arabic marks the sign with a right-to-left mark before the minus (CLDR).
+            out.push_str(if self.locale == Locale::Ar {
+                "\u{061C}-"
+            } else {
+                "-"
+            });
+        }
+        let grouped = digits.len() >= min_grouping;
+        for (i, d) in digits.chars().enumerate() {
+            if grouped && i > 0 && (digits.len() - i) % 3 == 0 {
+                out.push_str(separator);
+            }
+            out.push(match self.locale {
+                Locale::Ar => char::from_u32(0x0660 + d.to_digit(10).unwrap_or(0)).unwrap_or(d),
+                _ => d,
+            });
+        }
+        out
+    }
+
     /// A date of the data model (`YYYY`, `YYYY-MM`, `YYYY-MM-DD`, or an RFC 3339 instant,
     /// of which the day is shown) written the locale's way, with its month's name: "3
     /// February 2011", "3 février 2011", "3 de febrero de 2011", "3 فبراير 2011". A text of
@@ -289,4 +323,33 @@ pub fn message_ids(source: &str) -> Vec<String> {
 /// Whether a Fluent source parses without an error.
 pub fn parses(source: &str) -> bool {
     FluentResource::try_new(source.to_owned()).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_follow_each_locale() {
+        let cases = [
+            (Locale::En, 0, "0"),
+            (Locale::En, 1234, "1,234"),
+            (Locale::En, -1_234_567, "-1,234,567"),
+            (Locale::Fr, 12345, "12\u{202F}345"),
+            (Locale::Es, 1234, "1234"),
+            (Locale::Es, 12345, "12.345"),
+            (Locale::Ar, 12345, "١٢٬٣٤٥"),
+            (Locale::Ar, 7, "٧"),
+        ];
+        for (locale, n, want) in cases {
+            assert_eq!(Tr::new(locale).number(n), want, "{locale:?} {n}");
+        }
+    }
+
+    #[test]
+    fn dates_name_the_month() {
+        assert_eq!(Tr::new(Locale::En).date("2011-02-03"), "3 February 2011");
+        assert_eq!(Tr::new(Locale::Fr).date("2011-02"), "février 2011");
+        assert_eq!(Tr::new(Locale::En).date("not a date"), "not a date");
+    }
 }

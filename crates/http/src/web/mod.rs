@@ -51,8 +51,14 @@ use axum::Router;
 use i18n::{Locale, Tr, LANG_COOKIE, LOCALES};
 use serde::Deserialize;
 
-/// The style sheet, embedded.
-const CSS: &str = include_str!("../../assets/tracemark.css");
+/// The style sheet, embedded: the layout's, then each area's.
+const CSS: &str = concat!(
+    include_str!("../../assets/tracemark.css"),
+    include_str!("../../assets/dashboard.css"),
+    include_str!("../../assets/traces.css"),
+    include_str!("../../assets/record.css"),
+    include_str!("../../assets/admin.css"),
+);
 
 /// The web pages' routes (merged beside `/api/v1` by [`crate::router`]); each area's
 /// module adds its own.
