@@ -246,7 +246,7 @@ impl Tr {
         }
         let grouped = digits.len() >= min_grouping;
         for (i, d) in digits.chars().enumerate() {
-            if grouped && i > 0 && (digits.len() - i) % 3 == 0 {
+            if grouped && i > 0 && (digits.len() - i).is_multiple_of(3) {
                 out.push_str(separator);
             }
             out.push(match self.locale {
