@@ -935,6 +935,8 @@ fn serve(
         eprintln!(
             "serving {scheme}://{bound}/api/v1/ (OpenAPI: /api/v1/openapi.json); Ctrl-C stops"
         );
+        // The line a newcomer needs: where the officers' web application is.
+        eprintln!("the web application: open {scheme}://{bound}/ in a browser and sign in");
         server.run(shutdown).await.map_err(Failure::Internal)
     })?;
     Ok(())
