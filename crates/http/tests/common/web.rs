@@ -32,6 +32,8 @@ pub struct Web {
     pub base: String,
     pub data: PathBuf,
     pub clock: TestClock,
+    /// The server's state (e.g. to nudge the federation's delivery task).
+    pub app: AppState,
     pub shutdown: tokio::sync::oneshot::Sender<()>,
     pub handle: tokio::task::JoinHandle<anyhow::Result<()>>,
     _dir: tempfile::TempDir,
@@ -105,14 +107,20 @@ pub fn form_encode(pairs: &[(&str, &str)]) -> String {
 }
 
 impl Web {
+    /// Kenya's node with [`RECORDS`].
     pub async fn start() -> Web {
+        Web::start_state("KE", RECORDS).await
+    }
+
+    /// A node for `state` with the seeded organisation and `records` (JSON Lines) imported.
+    pub async fn start_state(state: &'static str, records: &str) -> Web {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         drop(
             Node::init(
                 &data,
-                "KE",
+                state,
                 None,
                 &FixedClock("2026-01-01T00:00:00Z".into()),
             )
@@ -135,6 +143,7 @@ impl Web {
         .await
         .unwrap()
         .unwrap();
+        let app = state.clone();
         let server = Server::bind_with_state("127.0.0.1:0".parse().unwrap(), state)
             .await
             .unwrap();
@@ -147,6 +156,7 @@ impl Web {
             base: format!("http://{addr}"),
             data,
             clock,
+            app,
             shutdown,
             handle,
             _dir: dir,
@@ -165,7 +175,7 @@ impl Web {
             .post(format!("{}/api/v1/records", web.base))
             .header("authorization", format!("Bearer {token}"))
             .header("content-type", "application/x-ndjson")
-            .body(RECORDS)
+            .body(records.to_owned())
             .send()
             .await
             .unwrap();
@@ -213,6 +223,25 @@ impl Web {
         assert_eq!(p.location.as_deref(), Some("/dashboard"));
         assert!(b.cookies.contains_key("tracemark_session"));
         b
+    }
+
+    /// Adds `other` to this node's peer directory (its public identity and address), as
+    /// an administrator does with `tracemark peer add`.
+    pub fn knows(&self, other: &Web) {
+        let identity = tracemark_registry::federation::identity(&Node::open(&other.data).unwrap())
+            .unwrap()
+            .public()
+            .to_canonical_json();
+        let mut node = Node::open(&self.data).unwrap();
+        let now = tracemark_registry::Clock::now_rfc3339(&self.clock);
+        tracemark_registry::federation::add_peer(
+            &mut node,
+            &identity,
+            &format!("{}/", other.base),
+            false,
+            &now,
+        )
+        .unwrap();
     }
 
     pub async fn stop(self) {
