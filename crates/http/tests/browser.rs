@@ -8,6 +8,7 @@ mod common;
 use common::browser::Browser;
 use common::web::{Web, OPEN_ITEM, PASSWORD};
 use fantoccini::elements::Element;
+use fantoccini::key::Key;
 use fantoccini::Locator;
 use tracemark_registry::{FixedClock, Node};
 
@@ -55,14 +56,30 @@ async fn an_officer_signs_in_with_mfa_searches_an_obliterated_serial_and_reads_a
     c.goto(&format!("{}/", web.base)).await.unwrap();
     assert_eq!(path(&b).await, "/sign-in");
     b.screenshot("web-sign-in").await;
-    fill(&b, "#account", "tracer").await;
-    fill(&b, "#password", PASSWORD).await;
-    fill(&b, "#totp", &web.totp("tracer")).await;
-    find(&b, "form[action='/sign-in'] button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    // With the keyboard only, as a person who does not use a mouse: the first Tab reaches
+    // the skip link, the form goes field by field with Tab, and Enter signs in.
+    let tab = char::from(Key::Tab).to_string();
+    let enter = char::from(Key::Enter).to_string();
+    find(&b, "body").await.send_keys(&tab).await.unwrap();
+    let focused = c.active_element().await.unwrap();
+    assert_eq!(
+        focused.attr("class").await.unwrap().as_deref(),
+        Some("skip-link")
+    );
+    find(&b, "#account").await.click().await.unwrap();
+    let totp = web.totp("tracer");
+    for (text, next) in [("tracer", &tab), (PASSWORD, &tab), (totp.as_str(), &enter)] {
+        let field = c.active_element().await.unwrap();
+        field.send_keys(text).await.unwrap();
+        field.send_keys(next).await.unwrap();
+    }
+    // Enter submitted the form.
+    for _ in 0..50 {
+        if path(&b).await != "/sign-in" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     assert_eq!(path(&b).await, "/dashboard");
 
     // The obliterated serial: one unreadable character.
@@ -89,6 +106,22 @@ async fn an_officer_signs_in_with_mfa_searches_an_obliterated_serial_and_reads_a
         assert!(item.contains(seen), "{seen} not on the item page:\n{item}");
     }
     b.screenshot("web-item").await;
+
+    // On a tablet held upright the page fits its width (nothing to scroll sideways).
+    c.set_window_size(768, 1024).await.unwrap();
+    let overflow = c
+        .execute(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        overflow.as_i64().unwrap() <= 0,
+        "wider than a tablet by {overflow}px"
+    );
+    b.screenshot("web-item-tablet").await;
+    c.set_window_size(1280, 900).await.unwrap();
 
     // Switch to Arabic with the language form: the page comes back right to left.
     find(&b, "#lang").await.select_by_value("ar").await.unwrap();
