@@ -31,6 +31,26 @@ async fn fill(b: &Browser, css: &str, text: &str) {
     field.send_keys(text).await.unwrap();
 }
 
+/// Clicks the element matching `css` and waits until the browser has left the page (the old
+/// document's root is gone), so that what follows reads the new page.
+async fn click_to_next_page(b: &Browser, css: &str) {
+    let old = find(b, "html").await;
+    find(b, css).await.click().await.unwrap();
+    wait_for_next_page(old).await;
+}
+
+/// Waits until `old_root` (the `<html>` of the page that was shown) is no longer in the
+/// browser.
+async fn wait_for_next_page(old_root: Element) {
+    for _ in 0..200 {
+        if old_root.attr("lang").await.is_err() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the page did not change");
+}
+
 /// The page's visible text.
 async fn page_text(b: &Browser) -> String {
     find(b, "body").await.text().await.unwrap()
@@ -60,6 +80,7 @@ async fn an_officer_signs_in_with_mfa_searches_an_obliterated_serial_and_reads_a
     // the skip link, the form goes field by field with Tab, and Enter signs in.
     let tab = char::from(Key::Tab).to_string();
     let enter = char::from(Key::Enter).to_string();
+    let sign_in_page = find(&b, "html").await;
     find(&b, "body").await.send_keys(&tab).await.unwrap();
     let focused = c.active_element().await.unwrap();
     assert_eq!(
@@ -74,32 +95,19 @@ async fn an_officer_signs_in_with_mfa_searches_an_obliterated_serial_and_reads_a
         field.send_keys(next).await.unwrap();
     }
     // Enter submitted the form.
-    for _ in 0..50 {
-        if path(&b).await != "/sign-in" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    wait_for_next_page(sign_in_page).await;
     assert_eq!(path(&b).await, "/dashboard");
 
     // The obliterated serial: one unreadable character.
     c.goto(&format!("{}/search", web.base)).await.unwrap();
     fill(&b, "#q", "AB12?4").await;
-    find(&b, "form.search button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click_to_next_page(&b, "form.search button[type=submit]").await;
     let results = page_text(&b).await;
     assert!(results.contains("tracer"), "signed in: {results}");
     assert!(results.contains(OPEN_ITEM), "{results}");
     b.screenshot("web-search-obliterated").await;
 
-    find(&b, &format!("a[href='/items/{OPEN_ITEM}']"))
-        .await
-        .click()
-        .await
-        .unwrap();
+    click_to_next_page(&b, &format!("a[href='/items/{OPEN_ITEM}']")).await;
     assert_eq!(path(&b).await, format!("/items/{OPEN_ITEM}"));
     let item = page_text(&b).await;
     for seen in ["Glock", "AB1234", "9x19mm"] {
@@ -125,11 +133,7 @@ async fn an_officer_signs_in_with_mfa_searches_an_obliterated_serial_and_reads_a
 
     // Switch to Arabic with the language form: the page comes back right to left.
     find(&b, "#lang").await.select_by_value("ar").await.unwrap();
-    find(&b, "form.language button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click_to_next_page(&b, "form.language button[type=submit]").await;
     let html = find(&b, "html").await;
     assert_eq!(html.attr("dir").await.unwrap().as_deref(), Some("rtl"));
     assert_eq!(html.attr("lang").await.unwrap().as_deref(), Some("ar"));
