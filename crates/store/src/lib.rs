@@ -606,6 +606,16 @@ pub trait Store {
     /// Records a failed delivery attempt: the new attempt count, next time and error, with
     /// `refused` set when the peer refused for good, and the envelope when it was resealed.
     fn outbox_failed(&mut self, peer: &str, message_id: &str, f: &OutboxFailure) -> Result<()>;
+
+    // --- Photographs (the web app's recording pages). Stored by the SHA-256 of their
+    // bytes, so one photograph is stored once however often it is sent; the ledger carries
+    // the hash (a `photographed` event), this store carries the bytes. ---
+
+    /// Stores `bytes` under `sha256` (their hash, computed by the caller) with their media
+    /// type; `false` (and nothing written) when that hash is stored already.
+    fn put_photo(&mut self, sha256: &Hash, media_type: &str, bytes: &[u8]) -> Result<bool>;
+    /// The media type and bytes of the photograph with this hash, if stored.
+    fn photo(&self, sha256: &Hash) -> Result<Option<(String, Vec<u8>)>>;
 }
 
 /// Checks the trace log's contract on a fresh store of any backend: records, projections and
