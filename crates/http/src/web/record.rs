@@ -226,12 +226,27 @@ impl ItemFormPage {
             required: id == "key",
         };
         vec![
-            field("key", "record-field-key", "record-field-key-hint", &self.key),
-            field("type", "item-type", "record-field-type-hint", &self.item_type),
+            field(
+                "key",
+                "record-field-key",
+                "record-field-key-hint",
+                &self.key,
+            ),
+            field(
+                "type",
+                "item-type",
+                "record-field-type-hint",
+                &self.item_type,
+            ),
             field("make", "item-make", "", &self.make),
             field("model", "item-model", "", &self.model),
             field("calibre", "item-calibre", "", &self.calibre),
-            field("country", "item-country", "record-field-country-hint", &self.country),
+            field(
+                "country",
+                "item-country",
+                "record-field-country-hint",
+                &self.country,
+            ),
             field("year", "item-year", "", &self.year),
             field("national_id", "item-national-id", "", &self.national_id),
             field("note", "record-field-note", "", &self.note),
@@ -688,10 +703,7 @@ fn event_record(key: &str, f: &Fields) -> Value {
     }
     let (dk, dn) = (f.get("doc_kind"), f.get("doc_number"));
     if !(dk.is_empty() && dn.is_empty()) {
-        o.insert(
-            "documents".into(),
-            json!([{"kind": dk, "number": dn}]),
-        );
+        o.insert("documents".into(), json!([{"kind": dk, "number": dn}]));
     }
     let note = f.get("note");
     if !note.is_empty() {
@@ -729,7 +741,11 @@ fn event_field(tr: &super::i18n::Tr, field: &str) -> (String, String) {
             (id, tr.t(label))
         }
         "documents" => {
-            let id = if sub == "kind" { "doc_kind" } else { "doc_number" };
+            let id = if sub == "kind" {
+                "doc_kind"
+            } else {
+                "doc_number"
+            };
             (id.into(), tr.t("record-event-document"))
         }
         "note" => ("note".into(), tr.t("record-field-note")),
@@ -893,7 +909,11 @@ struct Upload {
     too_large: bool,
 }
 
-async fn read_multipart(mut m: Multipart, file_field: &str, max: usize) -> Result<Upload, ApiError> {
+async fn read_multipart(
+    mut m: Multipart,
+    file_field: &str,
+    max: usize,
+) -> Result<Upload, ApiError> {
     let mut up = Upload {
         fields: Vec::new(),
         file: None,
@@ -1022,7 +1042,10 @@ async fn photo_upload(
         }
         Ok(r) => {
             page.errors.push(field(
-                r.errors.first().map(|e| e.message.clone()).unwrap_or_default(),
+                r.errors
+                    .first()
+                    .map(|e| e.message.clone())
+                    .unwrap_or_default(),
             ));
             ctx.render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
@@ -1085,7 +1108,11 @@ async fn photo_get(
     if hex::decode_to_slice(&hex, &mut hash).is_err() {
         return ctx.error_page(&not_found());
     }
-    let found = match state.reader().run(move |node| node.store.photo(&hash)).await {
+    let found = match state
+        .reader()
+        .run(move |node| node.store.photo(&hash))
+        .await
+    {
         Ok(Ok(p)) => p,
         Ok(Err(e)) => {
             return ctx.error_page(&ApiError::internal(format!("reading a photograph: {e}")))
@@ -1101,7 +1128,10 @@ async fn photo_get(
         h.insert(header::CONTENT_TYPE, v);
     }
     // Private (it is evidence), never sniffed as anything else, never run as a document.
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=3600"),
+    );
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
