@@ -125,11 +125,16 @@ fn today(state: &AppState) -> String {
     state.clock().now_rfc3339().chars().take(10).collect()
 }
 
-fn signed_in(state: &AppState, headers: &HeaderMap, uri: &Uri) -> Result<(Ctx, Caller), Response> {
-    let ctx = Ctx::new(state, headers, uri).map_err(IntoResponse::into_response)?;
+/// The page's context and the person signed in, or the answer to give (to sign-in).
+fn signed_in(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &Uri,
+) -> Result<(Ctx, Caller), Box<Response>> {
+    let ctx = Ctx::new(state, headers, uri).map_err(|e| Box::new(e.into_response()))?;
     match ctx.caller.clone() {
         Some(c) => Ok((ctx, c)),
-        None => Err(ctx.redirect("/sign-in")),
+        None => Err(Box::new(ctx.redirect("/sign-in"))),
     }
 }
 
@@ -145,7 +150,7 @@ struct StartPage {
 async fn start_page(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
     let (ctx, _) = match signed_in(&state, &headers, &uri) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     ctx.render(
         StatusCode::OK,
@@ -319,7 +324,7 @@ fn item_page(ctx: &Ctx, f: &Fields, rows: usize) -> ItemFormPage {
 async fn item_form(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
     let (ctx, _) = match signed_in(&state, &headers, &uri) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let page = item_page(&ctx, &Fields(Vec::new()), MARKING_ROWS);
     ctx.render(StatusCode::OK, &page)
@@ -415,7 +420,7 @@ async fn item_submit(
 ) -> Response {
     let (ctx, caller) = match signed_in(&state, &headers, &uri) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let f = Fields(form);
     let tr = ctx.tr;
@@ -651,7 +656,7 @@ async fn event_form(
 ) -> Response {
     let (ctx, caller) = match signed_in(&state, &headers, &uri) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let (status, holder, _) = match item_now(&state, &ctx, &caller, &key).await {
         Ok(x) => x,
@@ -763,7 +768,7 @@ async fn event_submit(
 ) -> Response {
     let (ctx, caller) = match signed_in(&state, &headers, &uri) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let tr = ctx.tr;
     let f = Fields(form);
@@ -880,7 +885,7 @@ async fn photo_form(
 ) -> Response {
     let (ctx, caller) = match signed_in(&state, &headers, &uri) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if let Err(e) = item_now(&state, &ctx, &caller, &key).await {
         return ctx.error_page(&e);
@@ -935,7 +940,8 @@ async fn read_multipart(
                 }
                 bytes.extend_from_slice(&chunk);
             }
-            if !up.too_large && !(filename.is_empty() && bytes.is_empty()) {
+            let nothing_chosen = filename.is_empty() && bytes.is_empty();
+            if !up.too_large && !nothing_chosen {
                 up.file = Some((filename, bytes));
             }
         } else {
@@ -958,7 +964,7 @@ async fn photo_upload(
 ) -> Response {
     let (ctx, caller) = match signed_in(&state, &headers, &uri) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let tr = ctx.tr;
     let up = match read_multipart(multipart, "photo", MAX_PHOTO_BYTES).await {
@@ -1090,7 +1096,7 @@ async fn photo_get(
 ) -> Response {
     let (ctx, caller) = match signed_in(&state, &headers, &uri) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let hex = sha256.to_ascii_lowercase();
     let not_found = || ApiError::not_found("no such photograph");
@@ -1180,7 +1186,7 @@ struct ReportView {
 async fn import_form(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
     let (ctx, _) = match signed_in(&state, &headers, &uri) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     ctx.render(
         StatusCode::OK,
@@ -1201,7 +1207,7 @@ async fn import_submit(
 ) -> Response {
     let (ctx, caller) = match signed_in(&state, &headers, &uri) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let tr = ctx.tr;
     let mut page = ImportPage {
