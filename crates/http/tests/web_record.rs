@@ -654,3 +654,43 @@ async fn the_ledger_badge_proofs_verify_independently() {
         Some(root)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_record_page_is_translated_in_the_four_languages() {
+    let web = Web::start().await;
+    let mut b = web.signed_in("clerk").await;
+    let pages = [
+        "/record".to_owned(),
+        "/record/item".to_owned(),
+        "/record/import".to_owned(),
+        format!("/items/{OPEN_ITEM}/events/new"),
+        format!("/items/{OPEN_ITEM}/photos"),
+        format!("/items/{OPEN_ITEM}"),
+    ];
+    for (lang, dir, word) in [
+        ("en", "ltr", "Save"),
+        ("fr", "ltr", "Enregistrer"),
+        ("es", "ltr", "Guardar"),
+        ("ar", "rtl", "حفظ"),
+    ] {
+        for page in &pages {
+            let sep = if page.contains('?') { '&' } else { '?' };
+            let p = b.get(&format!("{page}{sep}lang={lang}")).await;
+            assert_eq!(p.status, 200, "{page} {lang}: {}", p.body);
+            assert!(p.body.contains(&format!("lang=\"{lang}\" dir=\"{dir}\"")));
+            // A missing message shows as its id in brackets.
+            for prefix in ["[record-", "[item-", "[event-", "[mark-", "[legibility-"] {
+                assert!(!p.body.contains(prefix), "{page} {lang}: {}", p.body);
+            }
+        }
+        let p = b.get(&format!("/record/item?lang={lang}")).await;
+        assert!(p.body.contains(word), "{lang}: {}", p.body);
+    }
+    // The item page links to the recording pages.
+    let p = b.get(&format!("/items/{OPEN_ITEM}?lang=en")).await;
+    assert!(p
+        .body
+        .contains(&format!("href=\"/items/{OPEN_ITEM}/photos\"")));
+    let p = b.get("/record").await;
+    assert!(p.body.contains("href=\"/record/item\"") && p.body.contains("href=\"/record/import\""));
+}
