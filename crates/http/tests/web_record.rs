@@ -598,7 +598,11 @@ async fn the_ledger_badge_proofs_verify_independently() {
         .0
         .parse()
         .unwrap();
-    let root_b64 = unescape(between(ledger, "<code class=\"root\">", "<").unwrap().0);
+    let root_b64 = unescape(
+        between(ledger, "<code class=\"root\" dir=\"ltr\">", "<")
+            .unwrap()
+            .0,
+    );
     let b64 = base64::engine::general_purpose::STANDARD;
     let decode = |s: &str| -> Hash { b64.decode(s).unwrap().try_into().unwrap() };
     let root = decode(&root_b64);
@@ -627,7 +631,9 @@ async fn the_ledger_badge_proofs_verify_independently() {
         let row_end = rest[at..].find("</tr>").unwrap() + at;
         let row = &rest[at..row_end];
         let shown = decode(&unescape(
-            between(row, "<code class=\"leaf-hash\">", "<").unwrap().0,
+            between(row, "<code class=\"leaf-hash\" dir=\"ltr\">", "<")
+                .unwrap()
+                .0,
         ));
         let data = node.store.leaf(index).unwrap().unwrap().data;
         assert_eq!(shown, leaf_hash(&data), "leaf {index}");
