@@ -618,6 +618,23 @@ pub trait Store {
     fn photo(&self, sha256: &Hash) -> Result<Option<(String, Vec<u8>)>>;
 }
 
+/// Checks the photographs' contract on a fresh store of any backend: stored once by hash
+/// (a second put of the same hash writes nothing and keeps the first), read back as stored.
+#[cfg(test)]
+pub(crate) fn check_photos(store: &mut dyn Store) {
+    let a = [7u8; 32];
+    let b = [9u8; 32];
+    assert_eq!(store.photo(&a).unwrap(), None);
+    assert!(store.put_photo(&a, "image/png", b"\x89PNG one").unwrap());
+    assert!(!store.put_photo(&a, "image/jpeg", b"other").unwrap());
+    assert_eq!(
+        store.photo(&a).unwrap(),
+        Some(("image/png".to_owned(), b"\x89PNG one".to_vec()))
+    );
+    assert!(store.put_photo(&b, "image/webp", &[0u8; 3000]).unwrap());
+    assert_eq!(store.photo(&b).unwrap().unwrap().1.len(), 3000);
+}
+
 /// Checks the trace log's contract on a fresh store of any backend: records, projections and
 /// outbox rows of one step land together under one signed checkpoint; a step that comes with
 /// a message already received writes nothing; an outbox key used twice fails the whole step;

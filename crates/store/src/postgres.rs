@@ -1937,6 +1937,13 @@ mod tests {
     }
 
     #[test]
+    fn photos_contract() {
+        let Some(url) = fresh_database() else { return };
+        let mut s = PgStore::create(&url, &node()).unwrap();
+        crate::check_photos(&mut s);
+    }
+
+    #[test]
     fn trace_log_contract() {
         let Some(url) = fresh_database() else { return };
         let mut s = PgStore::create(&url, &node()).unwrap();

@@ -1645,6 +1645,13 @@ mod tests {
     }
 
     #[test]
+    fn photos_contract() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = SqliteStore::create(dir.path(), &node()).unwrap();
+        crate::check_photos(&mut s);
+    }
+
+    #[test]
     fn trace_log_contract() {
         let dir = tempfile::tempdir().unwrap();
         let mut s = SqliteStore::create(dir.path(), &node()).unwrap();
