@@ -124,6 +124,9 @@ string_enum!(
         Deactivated = "deactivated",
         Destroyed = "destroyed",
         Corrected = "corrected",
+        // Photographs of the item were taken: `documents` lists them as
+        // `{"kind":"photo","number":"<SHA-256 of the bytes, hex>"}`. Changes nothing else.
+        Photographed = "photographed",
     }
 );
 

@@ -110,7 +110,8 @@ pub fn status_after(before: Status, event: &Event) -> Status {
         EventType::Marked
         | EventType::ComponentReplaced
         | EventType::Converted
-        | EventType::Corrected => before,
+        | EventType::Corrected
+        | EventType::Photographed => before,
     }
 }
 

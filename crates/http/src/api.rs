@@ -610,12 +610,7 @@ pub async fn import_records(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    state
-        .authorize(&caller, Action::Record, &Resource::Registry, "import", "")
-        .await?;
-    // Who recorded it, and for which agency: the ledger keeps both (and hit notifications
-    // find the reporting agency of a loss or theft from it).
-    let recorded_by = format!("{}@{}", caller.principal.id(), caller.principal.agency);
+    authorize_import(&state, &caller).await?;
     if !is_jsonl(&headers) {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -624,8 +619,47 @@ pub async fn import_records(
         ));
     }
     let upload = receive_upload(&state, &headers, body, ".jsonl").await?;
-
     let accept_valid = params.accept_valid.unwrap_or(false);
+    let doc = import_upload(&state, &caller, upload, accept_valid, false).await?;
+    if doc.errors.is_empty() {
+        return Ok(Json(doc).into_response());
+    }
+    let message = if doc.committed {
+        format!(
+            "{} record(s) rejected; the {} valid record(s) were committed (accept_valid)",
+            doc.rejected, doc.accepted
+        )
+    } else {
+        format!(
+            "{} record(s) rejected; nothing was imported (fix them, or send accept_valid=true)",
+            doc.rejected
+        )
+    };
+    Err(unprocessable_report(message, &doc))
+}
+
+/// The policy decision (and audit entry) of an import of interchange records by `caller`:
+/// `POST /api/v1/records` and the web app's recording pages ask the same question.
+pub(crate) async fn authorize_import(state: &AppState, caller: &Caller) -> Result<(), ApiError> {
+    state
+        .authorize(caller, Action::Record, &Resource::Registry, "import", "")
+        .await
+}
+
+/// Imports the interchange records of `upload` (a file in the data folder, removed when the
+/// import is over) for `caller`, who [`authorize_import`] allowed: the registry's
+/// validation, the ledger, the search index refreshed, lost-or-stolen seizure alerts. With
+/// `dry_run` every record is checked and nothing is written. The report is the API's.
+pub(crate) async fn import_upload(
+    state: &AppState,
+    caller: &Caller,
+    upload: tempfile::NamedTempFile,
+    accept_valid: bool,
+    dry_run: bool,
+) -> Result<schema::ImportReport, ApiError> {
+    // Who recorded it, and for which agency: the ledger keeps both (and hit notifications
+    // find the reporting agency of a loss or theft from it).
+    let recorded_by = format!("{}@{}", caller.principal.id(), caller.principal.agency);
     let clock = state.clock();
     let (report, refreshed, seized) = state
         .writer()
@@ -635,6 +669,7 @@ pub async fn import_records(
                 rejects: None,
                 recorded_by,
                 batch_records: DEFAULT_BATCH_RECORDS,
+                dry_run,
                 ..ImportOptions::default()
             };
             let files = vec![upload.path().to_path_buf()];
@@ -666,16 +701,16 @@ pub async fn import_records(
                 ApiError::internal(format!("import: {e}"))
             }
         })?;
-    install_refreshed_index(&state, refreshed, report.ledger_size)?;
+    install_refreshed_index(state, refreshed, report.ledger_size)?;
     // Seizures of items another agency reported lost or stolen: that agency is told now.
-    crate::alerts::seizures(&state, &caller, seized).await?;
+    crate::alerts::seizures(state, caller, seized).await?;
     let line = |e: &tracemark_registry::import::LineError| schema::LineError {
         file: "body".into(),
         line: e.line,
         field: e.field.clone(),
         message: e.message.clone(),
     };
-    let doc = schema::ImportReport {
+    Ok(schema::ImportReport {
         accepted: report.accepted,
         rejected: report.rejected,
         duplicates: report.duplicates,
@@ -685,22 +720,7 @@ pub async fn import_records(
         committed: report.committed,
         ledger_size: report.ledger_size,
         error: None,
-    };
-    if doc.errors.is_empty() {
-        return Ok(Json(doc).into_response());
-    }
-    let message = if doc.committed {
-        format!(
-            "{} record(s) rejected; the {} valid record(s) were committed (accept_valid)",
-            doc.rejected, doc.accepted
-        )
-    } else {
-        format!(
-            "{} record(s) rejected; nothing was imported (fix them, or send accept_valid=true)",
-            doc.rejected
-        )
-    };
-    Err(unprocessable_report(message, &doc))
+    })
 }
 
 /// After an import committed: the refreshed search index replaces the served one, so what

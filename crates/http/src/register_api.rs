@@ -157,9 +157,40 @@ pub async fn import_register(
     body: Body,
 ) -> Result<Response, ApiError> {
     let check_only = params.check.unwrap_or(false);
+    authorize_register(&state, &caller, check_only).await?;
+    let ext = register_extension(&params.filename)?;
+    // A malformed option is refused before the body is read.
+    params.read_options()?;
+    params.mapping()?;
+    let upload = receive_upload(&state, &headers, body, &format!(".{ext}")).await?;
+    let doc = register_upload(&state, &caller, &params, upload).await?;
+    if doc.errors.is_empty() {
+        return Ok(Json(doc).into_response());
+    }
+    let message = if doc.committed {
+        format!(
+            "{} row(s) refused; the records of the other rows were committed (accept_valid)",
+            doc.rejected
+        )
+    } else {
+        format!(
+            "{} row(s) refused; nothing was imported (fix them, or send accept_valid=true)",
+            doc.rejected
+        )
+    };
+    Err(unprocessable_report(message, &doc))
+}
+
+/// The policy decision (and audit entry) of a register import by `caller`: `POST
+/// /api/v1/registers` and the web app's import page ask the same question.
+pub(crate) async fn authorize_register(
+    state: &AppState,
+    caller: &Caller,
+    check_only: bool,
+) -> Result<(), ApiError> {
     state
         .authorize(
-            &caller,
+            caller,
             Action::Record,
             &Resource::Registry,
             if check_only {
@@ -169,12 +200,28 @@ pub async fn import_register(
             },
             "",
         )
-        .await?;
-    let ext = register_extension(&params.filename)?;
+        .await
+}
+
+/// The extension `filename` must have for a register (`.csv`, `.xlsx`…), or the API's refusal.
+pub(crate) fn register_file_extension(filename: &str) -> Result<String, ApiError> {
+    register_extension(filename)
+}
+
+/// Imports the register in `upload` (a file in the data folder named with its extension,
+/// removed when the import is over) for `caller`, whom [`authorize_register`] allowed, as
+/// `params` say: converted, validated and committed by the registry, the search index
+/// refreshed, seizure alerts sent. The report is the API's.
+pub(crate) async fn register_upload(
+    state: &AppState,
+    caller: &Caller,
+    params: &RegisterParams,
+    upload: tempfile::NamedTempFile,
+) -> Result<schema::RegisterImportReport, ApiError> {
+    let check_only = params.check.unwrap_or(false);
     let read = params.read_options()?;
     let mapping = params.mapping()?;
     let shown_name = params.filename.trim().to_owned();
-    let upload = receive_upload(&state, &headers, body, &format!(".{ext}")).await?;
     let recorded_by = format!("{}@{}", caller.principal.id(), caller.principal.agency);
     let accept_valid = params.accept_valid.unwrap_or(false);
     let clock = state.clock();
@@ -209,25 +256,10 @@ pub async fn import_register(
         })
         .await?
         .map_err(|e| ApiError::internal(format!("register import: {e}")))?;
-    install_refreshed_index(&state, refreshed, report.ledger_size)?;
+    install_refreshed_index(state, refreshed, report.ledger_size)?;
     // Seizures of items another agency reported lost or stolen: that agency is told now.
-    crate::alerts::seizures(&state, &caller, seized).await?;
-    let doc = report_document(report, &shown_name);
-    if doc.errors.is_empty() {
-        return Ok(Json(doc).into_response());
-    }
-    let message = if doc.committed {
-        format!(
-            "{} row(s) refused; the records of the other rows were committed (accept_valid)",
-            doc.rejected
-        )
-    } else {
-        format!(
-            "{} row(s) refused; nothing was imported (fix them, or send accept_valid=true)",
-            doc.rejected
-        )
-    };
-    Err(unprocessable_report(message, &doc))
+    crate::alerts::seizures(state, caller, seized).await?;
+    Ok(report_document(report, &shown_name))
 }
 
 /// The report, naming the file as the client did (not the server's upload file).

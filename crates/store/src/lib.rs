@@ -606,6 +606,33 @@ pub trait Store {
     /// Records a failed delivery attempt: the new attempt count, next time and error, with
     /// `refused` set when the peer refused for good, and the envelope when it was resealed.
     fn outbox_failed(&mut self, peer: &str, message_id: &str, f: &OutboxFailure) -> Result<()>;
+
+    // --- Photographs (the web app's recording pages). Stored by the SHA-256 of their
+    // bytes, so one photograph is stored once however often it is sent; the ledger carries
+    // the hash (a `photographed` event), this store carries the bytes. ---
+
+    /// Stores `bytes` under `sha256` (their hash, computed by the caller) with their media
+    /// type; `false` (and nothing written) when that hash is stored already.
+    fn put_photo(&mut self, sha256: &Hash, media_type: &str, bytes: &[u8]) -> Result<bool>;
+    /// The media type and bytes of the photograph with this hash, if stored.
+    fn photo(&self, sha256: &Hash) -> Result<Option<(String, Vec<u8>)>>;
+}
+
+/// Checks the photographs' contract on a fresh store of any backend: stored once by hash
+/// (a second put of the same hash writes nothing and keeps the first), read back as stored.
+#[cfg(test)]
+pub(crate) fn check_photos(store: &mut dyn Store) {
+    let a = [7u8; 32];
+    let b = [9u8; 32];
+    assert_eq!(store.photo(&a).unwrap(), None);
+    assert!(store.put_photo(&a, "image/png", b"\x89PNG one").unwrap());
+    assert!(!store.put_photo(&a, "image/jpeg", b"other").unwrap());
+    assert_eq!(
+        store.photo(&a).unwrap(),
+        Some(("image/png".to_owned(), b"\x89PNG one".to_vec()))
+    );
+    assert!(store.put_photo(&b, "image/webp", &[0u8; 3000]).unwrap());
+    assert_eq!(store.photo(&b).unwrap().unwrap().1.len(), 3000);
 }
 
 /// Checks the trace log's contract on a fresh store of any backend: records, projections and

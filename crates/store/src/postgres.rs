@@ -278,6 +278,14 @@ CREATE TABLE federation_outbox (
 );
 CREATE INDEX federation_outbox_order ON federation_outbox (seq);
 "#,
+    // Photographs, by the SHA-256 of their bytes (the ledger carries the hash).
+    r#"
+CREATE TABLE photos (
+    sha256 BYTEA PRIMARY KEY,
+    media_type TEXT NOT NULL,
+    bytes BYTEA NOT NULL
+);
+"#,
 ];
 
 /// The schema version this program writes.
@@ -941,6 +949,25 @@ impl Store for PgStore {
         one_row(changed, || {
             format!("undelivered outbox message {message_id} to {peer}")
         })
+    }
+
+    fn put_photo(&mut self, sha256: &Hash, media_type: &str, bytes: &[u8]) -> Result<bool> {
+        let hash: &[u8] = &sha256[..];
+        let changed = self.execute(
+            "INSERT INTO photos (sha256, media_type, bytes) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING",
+            &[&hash, &media_type, &bytes],
+        )?;
+        Ok(changed == 1)
+    }
+
+    fn photo(&self, sha256: &Hash) -> Result<Option<(String, Vec<u8>)>> {
+        let hash: &[u8] = &sha256[..];
+        self.query_opt(
+            "SELECT media_type, bytes FROM photos WHERE sha256 = $1",
+            &[&hash],
+        )?
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .transpose()
     }
 
     fn insert_agency(&mut self, a: &AgencyRow) -> Result<()> {
@@ -1907,6 +1934,13 @@ mod tests {
             .is_err());
         assert!(conn.batch_execute("DELETE FROM federation_inbox").is_err());
         assert!(conn.batch_execute("TRUNCATE federation_inbox").is_err());
+    }
+
+    #[test]
+    fn photos_contract() {
+        let Some(url) = fresh_database() else { return };
+        let mut s = PgStore::create(&url, &node()).unwrap();
+        crate::check_photos(&mut s);
     }
 
     #[test]

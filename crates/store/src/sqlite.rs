@@ -249,6 +249,14 @@ CREATE TABLE federation_outbox (
 ) WITHOUT ROWID;
 CREATE INDEX federation_outbox_order ON federation_outbox (seq);
 "#,
+    // Photographs, by the SHA-256 of their bytes (the ledger carries the hash).
+    r#"
+CREATE TABLE photos (
+    sha256 BLOB PRIMARY KEY,
+    media_type TEXT NOT NULL,
+    bytes BLOB NOT NULL
+) WITHOUT ROWID;
+"#,
 ];
 
 const USER_SELECT: &str = "SELECT name, agency, role, password_hash, totp_secret, totp_verified, failed_logins, locked_until, created_at FROM users";
@@ -846,6 +854,25 @@ impl Store for SqliteStore {
         one_row(changed, || {
             format!("undelivered outbox message {message_id} to {peer}")
         })
+    }
+
+    fn put_photo(&mut self, sha256: &Hash, media_type: &str, bytes: &[u8]) -> Result<bool> {
+        let changed = self.conn.execute(
+            "INSERT INTO photos (sha256, media_type, bytes) VALUES (?1, ?2, ?3) ON CONFLICT (sha256) DO NOTHING",
+            params![&sha256[..], media_type, bytes],
+        )?;
+        Ok(changed == 1)
+    }
+
+    fn photo(&self, sha256: &Hash) -> Result<Option<(String, Vec<u8>)>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT media_type, bytes FROM photos WHERE sha256 = ?1",
+                params![&sha256[..]],
+                |r| Ok((r.get(0)?, bytes_at(r, 1)?)),
+            )
+            .optional()?)
     }
 
     fn insert_agency(&mut self, a: &AgencyRow) -> Result<()> {
@@ -1615,6 +1642,13 @@ mod tests {
             .execute("UPDATE federation_inbox SET receipt = 'x'", [])
             .is_err());
         assert!(s.conn.execute("DELETE FROM federation_inbox", []).is_err());
+    }
+
+    #[test]
+    fn photos_contract() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = SqliteStore::create(dir.path(), &node()).unwrap();
+        crate::check_photos(&mut s);
     }
 
     #[test]

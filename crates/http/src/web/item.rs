@@ -1,4 +1,8 @@
-//! The item page: `GET /items/{key}?purpose=`.
+//! The item page: `GET /items/{key}?purpose=`: identification, markings as seen and
+//! normalized, photographs, status, the chain of custody (with a purpose), and the ledger
+//! badge: each of the item's ledger leaves with its inclusion proof against the latest
+//! signed checkpoint, verified here with the ledger crate's verifier (signature of the
+//! checkpoint, leaf hash recomputed from the stored record, proof to the root).
 
 use super::Ctx;
 use crate::api;
@@ -57,6 +61,82 @@ struct ItemPage {
     purpose_error: Option<String>,
     events: Option<Vec<EventRow>>,
     diversion: Option<String>,
+    /// SHA-256 (hex) of each photograph the ledger records for the item.
+    photos: Vec<String>,
+    ledger: LedgerBadge,
+}
+
+/// One of the item's ledger leaves and its inclusion proof.
+struct LeafProof {
+    index: u64,
+    leaf_hash: String,
+    proof: Vec<String>,
+    ok: bool,
+}
+
+/// "Verified in the ledger": every leaf of the item proven included in the tree of the
+/// latest signed checkpoint, whose signature is checked with the node's key.
+struct LedgerBadge {
+    verified: bool,
+    size: u64,
+    root: String,
+    checkpoint: String,
+    leaves: Vec<LeafProof>,
+}
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Proves and verifies the leaves `seqs` against the latest signed checkpoint.
+fn ledger_badge(node: &tracemark_registry::Node, seqs: &[u64]) -> Result<LedgerBadge, String> {
+    use tracemark_ledger::merkle::{leaf_hash, verify_inclusion};
+    use tracemark_registry::proofs;
+    let stored = node
+        .store
+        .latest_checkpoint()
+        .map_err(|e| e.to_string())?
+        .ok_or("the store has no checkpoint")?;
+    let verifier =
+        tracemark_ledger::NoteVerifier::new(&node.info.verifier_key).map_err(|e| e.to_string())?;
+    let cp = tracemark_ledger::open_checkpoint(&stored.note, &verifier);
+    let signed = cp.is_ok();
+    let (size, root) = match &cp {
+        Ok(c) => (c.size, c.root),
+        Err(_) => (stored.size, stored.root),
+    };
+    let mut leaves = Vec::new();
+    for &index in seqs {
+        let mut row = LeafProof {
+            index,
+            leaf_hash: String::new(),
+            proof: Vec::new(),
+            ok: false,
+        };
+        if index < size {
+            if let (Ok(leaf), Ok(p)) = (
+                proofs::leaf(node, index),
+                proofs::inclusion(node, index, Some(size)),
+            ) {
+                // The hash of the stored record, not the one stored beside it.
+                let h = leaf_hash(&leaf.data);
+                row.ok = signed
+                    && h == leaf.leaf_hash
+                    && verify_inclusion(&h, index, size, &p.proof, &root).is_ok();
+                row.leaf_hash = b64(&h);
+                row.proof = p.proof.iter().map(|x| b64(x)).collect();
+            }
+        }
+        leaves.push(row);
+    }
+    Ok(LedgerBadge {
+        verified: signed && !leaves.is_empty() && leaves.iter().all(|l| l.ok),
+        size,
+        root: b64(&root),
+        checkpoint: stored.note,
+        leaves,
+    })
 }
 
 #[derive(Deserialize)]
@@ -64,7 +144,7 @@ struct PurposeForm {
     purpose: Option<String>,
 }
 
-fn actor_name(v: Option<&Value>) -> String {
+pub(super) fn actor_name(v: Option<&Value>) -> String {
     match v {
         Some(Value::Object(o)) => {
             let name = o.get("name").and_then(Value::as_str).unwrap_or("");
@@ -87,6 +167,10 @@ fn place_text(v: Option<&Value>) -> String {
             .join(", "),
         _ => String::new(),
     }
+}
+
+fn api_internal(e: String) -> crate::error::ApiError {
+    crate::error::ApiError::internal(format!("proving the item's ledger leaves: {e}"))
 }
 
 /// `GET /items/{key}?purpose=`.
@@ -177,6 +261,19 @@ async fn item_page(
                 .collect()
         })
         .unwrap_or_default();
+    let photos = super::record::photos_of(&history);
+    let seqs: Vec<u64> = std::iter::once(history.row.id)
+        .chain(history.projection.events.iter().map(|e| e.seq))
+        .collect();
+    let ledger = match state
+        .reader()
+        .run(move |node| ledger_badge(node, &seqs))
+        .await
+    {
+        Ok(Ok(b)) => b,
+        Ok(Err(e)) => return ctx.error_page(&api_internal(e)),
+        Err(e) => return ctx.error_page(&e),
+    };
     let mut page = ItemPage {
         c: ctx.chrome("item-title"),
         key: key.clone(),
@@ -188,6 +285,8 @@ async fn item_page(
         purpose_error,
         events: None,
         diversion: None,
+        photos,
+        ledger,
     };
     if !purpose.is_empty() {
         // The custody names possessors: a read of its own, decided and audited with the
