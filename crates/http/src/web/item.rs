@@ -228,6 +228,12 @@ async fn item_page(
     ] {
         let v = s(field);
         if !v.is_empty() {
+            // The kind is a code of the data model: shown in the page's language.
+            let v = if field == "kind" {
+                tr.code("record-item-kind", &v)
+            } else {
+                v
+            };
             facts.push((tr.t(label), v));
         }
     }
