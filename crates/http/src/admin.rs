@@ -13,7 +13,7 @@ use tracemark_access::accounts::{self, AccountsError};
 use tracemark_access::policy::{Action, Resource};
 use tracemark_store::{StoreError, TokenRow, UserRow};
 
-fn failure(e: AccountsError) -> ApiError {
+pub(crate) fn failure(e: AccountsError) -> ApiError {
     match e {
         AccountsError::Store(StoreError::Duplicate(what)) => ApiError::new(
             StatusCode::CONFLICT,
@@ -36,7 +36,7 @@ fn failure(e: AccountsError) -> ApiError {
     }
 }
 
-fn user_doc(u: &UserRow) -> schema::User {
+pub(crate) fn user_doc(u: &UserRow) -> schema::User {
     schema::User {
         name: u.name.clone(),
         agency: u.agency.clone(),
@@ -52,7 +52,7 @@ fn user_doc(u: &UserRow) -> schema::User {
     }
 }
 
-fn token_doc(t: &TokenRow) -> schema::Token {
+pub(crate) fn token_doc(t: &TokenRow) -> schema::Token {
     schema::Token {
         id: t.id.clone(),
         service: t.service.clone(),
@@ -64,14 +64,14 @@ fn token_doc(t: &TokenRow) -> schema::Token {
 }
 
 /// Authorizes (and audits) an administration call described by `detail`.
-async fn administer(state: &AppState, caller: &Caller, detail: String) -> Result<(), ApiError> {
+pub(crate) async fn administer(state: &AppState, caller: &Caller, detail: String) -> Result<(), ApiError> {
     state
         .authorize(caller, Action::Administer, &Resource::Registry, &detail, "")
         .await
 }
 
 /// Runs an accounts operation on the auditor's connection (small writes).
-async fn on_store<R: Send + 'static>(
+pub(crate) async fn on_store<R: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&mut dyn tracemark_store::Store) -> Result<R, AccountsError> + Send + 'static,
 ) -> Result<R, ApiError> {
@@ -93,20 +93,28 @@ pub async fn list_agencies(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<schema::Agency>>, ApiError> {
-    administer(&state, &caller, "agencies:list".into()).await?;
-    let rows = on_store(&state, |s| Ok(s.agencies()?)).await?;
-    Ok(Json(
-        rows.into_iter()
-            .map(|a| schema::Agency {
-                name: a.name,
-                kind: a.kind,
-                holder_name: a.holder_name,
-                holder_kind: a.holder_kind,
-                need_to_know: a.need_to_know,
-                created_at: Some(a.created_at),
-            })
-            .collect(),
-    ))
+    agencies(&state, &caller).await.map(Json)
+}
+
+/// The agencies, for `GET /api/v1/agencies` and the web's administration.
+pub(crate) async fn agencies(
+    state: &AppState,
+    caller: &Caller,
+) -> Result<Vec<schema::Agency>, ApiError> {
+    administer(state, caller, "agencies:list".into()).await?;
+    let rows = on_store(state, |s| Ok(s.agencies()?)).await?;
+    Ok(rows.into_iter().map(agency_doc).collect())
+}
+
+fn agency_doc(a: tracemark_store::AgencyRow) -> schema::Agency {
+    schema::Agency {
+        name: a.name,
+        kind: a.kind,
+        holder_name: a.holder_name,
+        holder_kind: a.holder_kind,
+        need_to_know: a.need_to_know,
+        created_at: Some(a.created_at),
+    }
 }
 
 /// Adds an agency (its holdings: holder name and/or kind; need-to-know).
@@ -122,9 +130,19 @@ pub async fn add_agency(
     caller: Caller,
     Json(a): Json<schema::Agency>,
 ) -> Result<(StatusCode, Json<schema::Agency>), ApiError> {
-    administer(&state, &caller, format!("agencies:add:{}", short(&a.name))).await?;
+    let row = new_agency(&state, &caller, a).await?;
+    Ok((StatusCode::CREATED, Json(row)))
+}
+
+/// Adds an agency: `POST /api/v1/agencies` and the web's administration.
+pub(crate) async fn new_agency(
+    state: &AppState,
+    caller: &Caller,
+    a: schema::Agency,
+) -> Result<schema::Agency, ApiError> {
+    administer(state, caller, format!("agencies:add:{}", short(&a.name))).await?;
     let now = state.clock().now_rfc3339();
-    let row = on_store(&state, move |s| {
+    let row = on_store(state, move |s| {
         accounts::add_agency(
             s,
             &a.name,
@@ -136,17 +154,7 @@ pub async fn add_agency(
         )
     })
     .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(schema::Agency {
-            name: row.name,
-            kind: row.kind,
-            holder_name: row.holder_name,
-            holder_kind: row.holder_kind,
-            need_to_know: row.need_to_know,
-            created_at: Some(row.created_at),
-        }),
-    ))
+    Ok(agency_doc(row))
 }
 
 /// The people's accounts (never their secrets).
@@ -159,9 +167,14 @@ pub async fn list_users(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<schema::User>>, ApiError> {
-    administer(&state, &caller, "users:list".into()).await?;
-    let rows = on_store(&state, |s| Ok(s.users()?)).await?;
-    Ok(Json(rows.iter().map(user_doc).collect()))
+    users(&state, &caller).await.map(Json)
+}
+
+/// The accounts: `GET /api/v1/users` and the web's administration.
+pub(crate) async fn users(state: &AppState, caller: &Caller) -> Result<Vec<schema::User>, ApiError> {
+    administer(state, caller, "users:list".into()).await?;
+    let rows = on_store(state, |s| Ok(s.users()?)).await?;
+    Ok(rows.iter().map(user_doc).collect())
 }
 
 /// Adds a person's account; the answer holds its one-time password (shown once).
@@ -178,21 +191,63 @@ pub async fn add_user(
     caller: Caller,
     Json(u): Json<schema::NewUser>,
 ) -> Result<(StatusCode, Json<schema::CreatedUser>), ApiError> {
-    administer(&state, &caller, format!("users:add:{}", short(&u.name))).await?;
+    Ok((StatusCode::CREATED, Json(new_user(&state, &caller, u).await?)))
+}
+
+/// Adds an account with a one-time password: `POST /api/v1/users` and the web's
+/// administration.
+pub(crate) async fn new_user(
+    state: &AppState,
+    caller: &Caller,
+    u: schema::NewUser,
+) -> Result<schema::CreatedUser, ApiError> {
+    administer(state, caller, format!("users:add:{}", short(&u.name))).await?;
     let now = state.clock().now_rfc3339();
     let password = tracemark_access::password::generate_password();
     let given = password.clone();
-    let row = on_store(&state, move |s| {
+    let row = on_store(state, move |s| {
         accounts::add_user(s, &u.name, &u.agency, &u.role, &given, &now)
     })
     .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(schema::CreatedUser {
-            user: user_doc(&row),
-            password,
-        }),
-    ))
+    Ok(schema::CreatedUser {
+        user: user_doc(&row),
+        password,
+    })
+}
+
+/// Removes an account's second factor (the person enrols again at the next sign-in, which
+/// a privileged role cannot pass without one): the web's administration. Administered and
+/// audited as `users:totp-reset:NAME`.
+pub(crate) async fn reset_user_totp(
+    state: &AppState,
+    caller: &Caller,
+    name: String,
+) -> Result<(), ApiError> {
+    administer(state, caller, format!("users:totp-reset:{}", short(&name))).await?;
+    on_store(state, move |s| {
+        if s.user(&name)?.is_none() {
+            return Err(StoreError::Missing(format!("user '{}'", short(&name))).into());
+        }
+        Ok(s.set_totp(&name, None, false)?)
+    })
+    .await
+}
+
+/// Ends an account's lockout after failed sign-ins (the failure count back to zero): the
+/// web's administration. Administered and audited as `users:unlock:NAME`.
+pub(crate) async fn unlock_user(
+    state: &AppState,
+    caller: &Caller,
+    name: String,
+) -> Result<(), ApiError> {
+    administer(state, caller, format!("users:unlock:{}", short(&name))).await?;
+    on_store(state, move |s| {
+        if s.user(&name)?.is_none() {
+            return Err(StoreError::Missing(format!("user '{}'", short(&name))).into());
+        }
+        Ok(s.set_login_state(&name, 0, None)?)
+    })
+    .await
 }
 
 /// Starts (or restarts) TOTP enrolment of an account: a new secret, as an `otpauth://` URL.
@@ -223,9 +278,14 @@ pub async fn list_tokens(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<schema::Token>>, ApiError> {
-    administer(&state, &caller, "tokens:list".into()).await?;
-    let rows = on_store(&state, |s| Ok(s.tokens()?)).await?;
-    Ok(Json(rows.iter().map(token_doc).collect()))
+    tokens(&state, &caller).await.map(Json)
+}
+
+/// The service tokens: `GET /api/v1/tokens` and the web's administration.
+pub(crate) async fn tokens(state: &AppState, caller: &Caller) -> Result<Vec<schema::Token>, ApiError> {
+    administer(state, caller, "tokens:list".into()).await?;
+    let rows = on_store(state, |s| Ok(s.tokens()?)).await?;
+    Ok(rows.iter().map(token_doc).collect())
 }
 
 /// Creates a service account's token; the answer holds it (shown once).
@@ -241,24 +301,26 @@ pub async fn create_token(
     caller: Caller,
     Json(t): Json<schema::NewToken>,
 ) -> Result<(StatusCode, Json<schema::CreatedToken>), ApiError> {
-    administer(
-        &state,
-        &caller,
-        format!("tokens:create:{}", short(&t.service)),
-    )
-    .await?;
+    Ok((StatusCode::CREATED, Json(new_token(&state, &caller, t).await?)))
+}
+
+/// Creates a token (its secret in the answer, once): `POST /api/v1/tokens` and the web's
+/// administration.
+pub(crate) async fn new_token(
+    state: &AppState,
+    caller: &Caller,
+    t: schema::NewToken,
+) -> Result<schema::CreatedToken, ApiError> {
+    administer(state, caller, format!("tokens:create:{}", short(&t.service))).await?;
     let now = state.clock().now_rfc3339();
-    let (row, secret) = on_store(&state, move |s| {
+    let (row, secret) = on_store(state, move |s| {
         accounts::create_token(s, &t.service, &t.agency, &t.role, &now)
     })
     .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(schema::CreatedToken {
-            token: token_doc(&row),
-            secret,
-        }),
-    ))
+    Ok(schema::CreatedToken {
+        token: token_doc(&row),
+        secret,
+    })
 }
 
 /// Revokes a token at once (its next request answers 401).
@@ -274,12 +336,18 @@ pub async fn revoke_token(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    administer(&state, &caller, format!("tokens:revoke:{}", short(&id))).await?;
+    end_token(&state, &caller, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Revokes a token: `DELETE /api/v1/tokens/{id}` and the web's administration.
+pub(crate) async fn end_token(state: &AppState, caller: &Caller, id: String) -> Result<(), ApiError> {
+    administer(state, caller, format!("tokens:revoke:{}", short(&id))).await?;
     let now = state.clock().now_rfc3339();
     let shown = short(&id);
-    let revoked = on_store(&state, move |s| Ok(s.revoke_token(&id, &now)?)).await?;
+    let revoked = on_store(state, move |s| Ok(s.revoke_token(&id, &now)?)).await?;
     if revoked {
-        Ok(StatusCode::NO_CONTENT)
+        Ok(())
     } else {
         Err(ApiError::not_found(format!(
             "no live token with id '{shown}'"
@@ -288,6 +356,54 @@ pub async fn revoke_token(
 }
 
 /// A client-given name as it may appear in a message or the audit log: bounded, printable.
-fn short(s: &str) -> String {
+pub(crate) fn short(s: &str) -> String {
     s.chars().filter(|c| !c.is_control()).take(64).collect()
+}
+
+/// The retention categories: (name, node setting, the ITI's minimum in years).
+pub(crate) const RETENTION: [(&str, &str, u32); 2] = [
+    ("manufacturing", "retention.manufacturing_years", 30),
+    ("other", "retention.other_years", 20),
+];
+
+/// Sets the node's retention periods (years per category, `None` = indefinite, the
+/// default), in the order of [`RETENTION`]: each at least the ITI's
+/// minimum (manufacturing records 30 years, others 20), else 422 naming the category and
+/// nothing stored. Administered and audited as `retention:set:…`. Tracemark purges nothing
+/// today: the setting records the node's policy.
+pub(crate) async fn set_retention(
+    state: &AppState,
+    caller: &Caller,
+    periods: Vec<Option<u32>>,
+) -> Result<(), ApiError> {
+    let cats = RETENTION;
+    if periods.len() != cats.len() {
+        return Err(ApiError::bad_request("one period per retention category"));
+    }
+    for ((name, _, min), p) in cats.iter().zip(&periods) {
+        if p.is_some_and(|y| y < *min) {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                schema::ErrorCode::Unprocessable,
+                format!("{name}: at least {min} years (UN International Tracing Instrument)"),
+            ));
+        }
+    }
+    let detail = cats
+        .iter()
+        .zip(&periods)
+        .map(|((name, _, _), p)| match p {
+            Some(y) => format!("{name}={y}"),
+            None => format!("{name}=indefinite"),
+        })
+        .collect::<Vec<_>>()
+        .join(",");
+    administer(state, caller, format!("retention:set:{detail}")).await?;
+    on_store(state, move |s| {
+        for ((_, key, _), p) in cats.iter().zip(periods) {
+            s.set_setting(key, p.map(|y| y.to_string()).as_deref())?;
+        }
+        Ok(())
+    })
+    .await
 }
