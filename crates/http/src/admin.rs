@@ -64,7 +64,11 @@ pub(crate) fn token_doc(t: &TokenRow) -> schema::Token {
 }
 
 /// Authorizes (and audits) an administration call described by `detail`.
-pub(crate) async fn administer(state: &AppState, caller: &Caller, detail: String) -> Result<(), ApiError> {
+pub(crate) async fn administer(
+    state: &AppState,
+    caller: &Caller,
+    detail: String,
+) -> Result<(), ApiError> {
     state
         .authorize(caller, Action::Administer, &Resource::Registry, &detail, "")
         .await
@@ -171,7 +175,10 @@ pub async fn list_users(
 }
 
 /// The accounts: `GET /api/v1/users` and the web's administration.
-pub(crate) async fn users(state: &AppState, caller: &Caller) -> Result<Vec<schema::User>, ApiError> {
+pub(crate) async fn users(
+    state: &AppState,
+    caller: &Caller,
+) -> Result<Vec<schema::User>, ApiError> {
     administer(state, caller, "users:list".into()).await?;
     let rows = on_store(state, |s| Ok(s.users()?)).await?;
     Ok(rows.iter().map(user_doc).collect())
@@ -191,7 +198,10 @@ pub async fn add_user(
     caller: Caller,
     Json(u): Json<schema::NewUser>,
 ) -> Result<(StatusCode, Json<schema::CreatedUser>), ApiError> {
-    Ok((StatusCode::CREATED, Json(new_user(&state, &caller, u).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(new_user(&state, &caller, u).await?),
+    ))
 }
 
 /// Adds an account with a one-time password: `POST /api/v1/users` and the web's
@@ -282,7 +292,10 @@ pub async fn list_tokens(
 }
 
 /// The service tokens: `GET /api/v1/tokens` and the web's administration.
-pub(crate) async fn tokens(state: &AppState, caller: &Caller) -> Result<Vec<schema::Token>, ApiError> {
+pub(crate) async fn tokens(
+    state: &AppState,
+    caller: &Caller,
+) -> Result<Vec<schema::Token>, ApiError> {
     administer(state, caller, "tokens:list".into()).await?;
     let rows = on_store(state, |s| Ok(s.tokens()?)).await?;
     Ok(rows.iter().map(token_doc).collect())
@@ -301,7 +314,10 @@ pub async fn create_token(
     caller: Caller,
     Json(t): Json<schema::NewToken>,
 ) -> Result<(StatusCode, Json<schema::CreatedToken>), ApiError> {
-    Ok((StatusCode::CREATED, Json(new_token(&state, &caller, t).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(new_token(&state, &caller, t).await?),
+    ))
 }
 
 /// Creates a token (its secret in the answer, once): `POST /api/v1/tokens` and the web's
@@ -311,7 +327,12 @@ pub(crate) async fn new_token(
     caller: &Caller,
     t: schema::NewToken,
 ) -> Result<schema::CreatedToken, ApiError> {
-    administer(state, caller, format!("tokens:create:{}", short(&t.service))).await?;
+    administer(
+        state,
+        caller,
+        format!("tokens:create:{}", short(&t.service)),
+    )
+    .await?;
     let now = state.clock().now_rfc3339();
     let (row, secret) = on_store(state, move |s| {
         accounts::create_token(s, &t.service, &t.agency, &t.role, &now)
@@ -341,7 +362,11 @@ pub async fn revoke_token(
 }
 
 /// Revokes a token: `DELETE /api/v1/tokens/{id}` and the web's administration.
-pub(crate) async fn end_token(state: &AppState, caller: &Caller, id: String) -> Result<(), ApiError> {
+pub(crate) async fn end_token(
+    state: &AppState,
+    caller: &Caller,
+    id: String,
+) -> Result<(), ApiError> {
     administer(state, caller, format!("tokens:revoke:{}", short(&id))).await?;
     let now = state.clock().now_rfc3339();
     let shown = short(&id);
@@ -360,27 +385,55 @@ pub(crate) fn short(s: &str) -> String {
     s.chars().filter(|c| !c.is_control()).take(64).collect()
 }
 
-/// The retention categories: (name, node setting, the ITI's minimum in years).
-pub(crate) const RETENTION: [(&str, &str, u32); 2] = [
-    ("manufacturing", "retention.manufacturing_years", 30),
-    ("other", "retention.other_years", 20),
-];
+/// The retention categories: (name, the ITI's minimum in years).
+pub(crate) const RETENTION: [(&str, u32); 2] = [("manufacturing", 30), ("other", 20)];
 
-/// Sets the node's retention periods (years per category, `None` = indefinite, the
-/// default), in the order of [`RETENTION`]: each at least the ITI's
-/// minimum (manufacturing records 30 years, others 20), else 422 naming the category and
-/// nothing stored. Administered and audited as `retention:set:…`. Tracemark purges nothing
-/// today: the setting records the node's policy.
+/// The node settings that hold the retention periods: `retention.1`, `retention.2`, … each
+/// written once (`Store::setting_once`) with the periods then set, as JSON
+/// (`{"manufacturing":40,"other":null}`, `null` = indefinite); the highest is in force. Every
+/// change is kept, and the store needs no setter that overwrites.
+const RETENTION_KEY: &str = "retention.";
+
+/// The retention periods in force and how many changes there have been.
+pub(crate) fn retention_in_force(
+    store: &dyn tracemark_store::Store,
+) -> Result<(Vec<Option<u32>>, u64), StoreError> {
+    let mut n = 0u64;
+    let mut current = None;
+    while let Some(v) = store.setting(&format!("{RETENTION_KEY}{}", n + 1))? {
+        n += 1;
+        current = Some(v);
+    }
+    let doc: serde_json::Value = current
+        .and_then(|v| serde_json::from_str(&v).ok())
+        .unwrap_or(serde_json::Value::Null);
+    Ok((
+        RETENTION
+            .iter()
+            .map(|(name, _)| {
+                doc.get(name)
+                    .and_then(serde_json::Value::as_u64)
+                    .map(|y| y as u32)
+            })
+            .collect(),
+        n,
+    ))
+}
+
+/// Sets the node's retention periods (years per category of [`RETENTION`], `None` =
+/// indefinite, the default): each at least the ITI's minimum (manufacturing records 30
+/// years, others 20), else 422 naming the category and nothing stored. Administered and
+/// audited as `retention:set:…`. Tracemark purges nothing today: the setting records the
+/// node's policy.
 pub(crate) async fn set_retention(
     state: &AppState,
     caller: &Caller,
     periods: Vec<Option<u32>>,
 ) -> Result<(), ApiError> {
-    let cats = RETENTION;
-    if periods.len() != cats.len() {
+    if periods.len() != RETENTION.len() {
         return Err(ApiError::bad_request("one period per retention category"));
     }
-    for ((name, _, min), p) in cats.iter().zip(&periods) {
+    for ((name, min), p) in RETENTION.iter().zip(&periods) {
         if p.is_some_and(|y| y < *min) {
             return Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -389,21 +442,33 @@ pub(crate) async fn set_retention(
             ));
         }
     }
-    let detail = cats
+    let detail = RETENTION
         .iter()
         .zip(&periods)
-        .map(|((name, _, _), p)| match p {
+        .map(|((name, _), p)| match p {
             Some(y) => format!("{name}={y}"),
             None => format!("{name}=indefinite"),
         })
         .collect::<Vec<_>>()
         .join(",");
     administer(state, caller, format!("retention:set:{detail}")).await?;
+    let doc = serde_json::Value::Object(
+        RETENTION
+            .iter()
+            .zip(&periods)
+            .map(|((name, _), p)| ((*name).to_owned(), serde_json::json!(p)))
+            .collect(),
+    )
+    .to_string();
     on_store(state, move |s| {
-        for ((_, key, _), p) in cats.iter().zip(periods) {
-            s.set_setting(key, p.map(|y| y.to_string()).as_deref())?;
+        // The first writer of a key wins: if another server took it, take the next one.
+        loop {
+            let (_, n) = retention_in_force(s)?;
+            let key = format!("{RETENTION_KEY}{}", n + 1);
+            if s.setting_once(&key, &doc)? == doc {
+                return Ok(());
+            }
         }
-        Ok(())
     })
     .await
 }

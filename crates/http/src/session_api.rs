@@ -128,7 +128,11 @@ pub(crate) async fn sign_in_with(
     state: &AppState,
     headers: &HeaderMap,
     username: String,
-    check: impl FnOnce(&mut dyn tracemark_store::Store, &str, i64) -> Result<tracemark_access::Principal, LoginError>
+    check: impl FnOnce(
+            &mut dyn tracemark_store::Store,
+            &str,
+            i64,
+        ) -> Result<tracemark_access::Principal, LoginError>
         + Send
         + 'static,
 ) -> Result<Result<SignedIn, LoginError>, ApiError> {

@@ -606,14 +606,6 @@ pub trait Store {
     /// Records a failed delivery attempt: the new attempt count, next time and error, with
     /// `refused` set when the peer refused for good, and the envelope when it was resealed.
     fn outbox_failed(&mut self, peer: &str, message_id: &str, f: &OutboxFailure) -> Result<()>;
-
-    // --- Added for the web administration (issue #7). Kept in one block at the end of the
-    // trait: other work may add methods here too. ---
-
-    /// Sets (`Some`) or removes (`None`) a node-wide setting (the `meta` table), replacing
-    /// any value: for settings an administrator may change (the retention periods), unlike
-    /// [`Store::setting_once`].
-    fn set_setting(&mut self, key: &str, value: Option<&str>) -> Result<()>;
 }
 
 /// Checks the trace log's contract on a fresh store of any backend: records, projections and

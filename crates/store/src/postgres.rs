@@ -1726,19 +1726,6 @@ impl Store for PgStore {
             note,
         })
     }
-
-    // --- Added for the web administration (issue #7): retention settings. ---
-
-    fn set_setting(&mut self, key: &str, value: Option<&str>) -> Result<()> {
-        match value {
-            Some(v) => self.execute(
-                "INSERT INTO meta (k, v) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v",
-                &[&key, &v],
-            )?,
-            None => self.execute("DELETE FROM meta WHERE k = $1", &[&key])?,
-        };
-        Ok(())
-    }
 }
 
 #[cfg(test)]

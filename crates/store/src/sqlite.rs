@@ -1529,19 +1529,6 @@ impl Store for SqliteStore {
             note,
         })
     }
-
-    // --- Added for the web administration (issue #7): retention settings. ---
-
-    fn set_setting(&mut self, key: &str, value: Option<&str>) -> Result<()> {
-        match value {
-            Some(v) => self.conn.execute(
-                "INSERT INTO meta (k, v) VALUES (?1, ?2) ON CONFLICT (k) DO UPDATE SET v = excluded.v",
-                params![key, v],
-            )?,
-            None => self.conn.execute("DELETE FROM meta WHERE k = ?1", params![key])?,
-        };
-        Ok(())
-    }
 }
 
 #[cfg(test)]

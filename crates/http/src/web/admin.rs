@@ -12,7 +12,7 @@
 //! | `POST /admin/users/{name}/unlock` | ends a lockout after failed sign-ins |
 //! | `POST /admin/tokens` | create a service token: `service`, `agency`, `role`; on to the token, once |
 //! | `POST /admin/tokens/{id}/revoke` | revoke a token |
-//! | `POST /admin/retention` | retention periods in years, `manufacturing` (≥ 30) and `other` (≥ 20); empty = indefinite |
+//! | `POST /admin/retention` | retention periods in years, `manufacturing` (≥ 30) and `other` (≥ 20); empty = indefinite (kept as node settings `retention.N`, see [`crate::admin::set_retention`]) |
 //! | `GET /admin/shown/{id}` | a one-time password or token, shown once |
 //!
 //! Every form carries `csrf`. Peers are listed only: adding one stays the node's
@@ -180,15 +180,11 @@ async fn page_data(
     let agencies = admin::agencies(state, caller).await?;
     let users = admin::users(state, caller).await?;
     let tokens = admin::tokens(state, caller).await?;
-    let keys: Vec<&'static str> = RETENTION.iter().map(|r| r.1).collect();
     let (peers, settings) = state
         .reader()
         .run(move |node| {
             let peers = node.store.peers()?;
-            let mut settings = Vec::new();
-            for k in keys {
-                settings.push(node.store.setting(k)?);
-            }
+            let (settings, _) = admin::retention_in_force(node.store.as_ref())?;
             Ok::<_, tracemark_store::StoreError>((peers, settings))
         })
         .await?
@@ -221,18 +217,15 @@ async fn page_data(
     let retention = RETENTION
         .iter()
         .zip(settings)
-        .map(|((field, _, min), v)| RetentionRow {
+        .map(|((field, min), v)| RetentionRow {
             field,
             label: tr.t(&format!("admin-retention-{field}")),
             minimum: tr.args("admin-retention-minimum", &[("years", (*min).into())]),
-            current: match &v {
-                Some(y) => tr.args(
-                    "admin-retention-years",
-                    &[("years", y.parse::<i64>().unwrap_or(0).into())],
-                ),
+            current: match v {
+                Some(y) => tr.args("admin-retention-years", &[("years", y.into())]),
                 None => tr.t("admin-retention-indefinite"),
             },
-            value: v.unwrap_or_default(),
+            value: v.map(|y| y.to_string()).unwrap_or_default(),
         })
         .collect();
     Ok(AdminPage {
@@ -244,10 +237,17 @@ async fn page_data(
             .iter()
             .map(|r| (r.as_str().to_owned(), tr.code("admin-role", r.as_str())))
             .collect(),
-        kinds: ["police", "defence", "customs", "licensing", "dealer", "other"]
-            .iter()
-            .map(|k| ((*k).to_owned(), tr.code("admin-kind", k)))
-            .collect(),
+        kinds: [
+            "police",
+            "defence",
+            "customs",
+            "licensing",
+            "dealer",
+            "other",
+        ]
+        .iter()
+        .map(|k| ((*k).to_owned(), tr.code("admin-kind", k)))
+        .collect(),
         tokens,
         peers,
         retention,
@@ -351,10 +351,20 @@ async fn add_agency(
     let name = f.name.trim().to_owned();
     let mut errors = Vec::new();
     if tracemark_domain::account::AgencyName::parse(&name).is_err() {
-        errors.push(field_error(&ctx, "agency-name", "admin-agency-name", "admin-error-name"));
+        errors.push(field_error(
+            &ctx,
+            "agency-name",
+            "admin-agency-name",
+            "admin-error-name",
+        ));
     }
     if tracemark_domain::account::AgencyKind::parse(&f.kind).is_err() {
-        errors.push(field_error(&ctx, "agency-kind", "admin-agency-kind", "admin-error-choose"));
+        errors.push(field_error(
+            &ctx,
+            "agency-kind",
+            "admin-agency-kind",
+            "admin-error-choose",
+        ));
     }
     let holder_kind = Some(f.holder_kind.trim().to_owned()).filter(|s| !s.is_empty());
     if holder_kind
@@ -446,13 +456,28 @@ async fn add_user(
     let agency = f.agency.trim().to_owned();
     let mut errors = Vec::new();
     if tracemark_domain::account::AccountName::parse(&name).is_err() {
-        errors.push(field_error(&ctx, "user-name", "admin-user-name", "admin-error-name"));
+        errors.push(field_error(
+            &ctx,
+            "user-name",
+            "admin-user-name",
+            "admin-error-name",
+        ));
     }
     if tracemark_domain::account::AgencyName::parse(&agency).is_err() {
-        errors.push(field_error(&ctx, "user-agency", "admin-user-agency", "admin-error-choose"));
+        errors.push(field_error(
+            &ctx,
+            "user-agency",
+            "admin-user-agency",
+            "admin-error-choose",
+        ));
     }
     if Role::parse(&f.role).is_err() {
-        errors.push(field_error(&ctx, "user-role", "admin-user-role", "admin-error-choose"));
+        errors.push(field_error(
+            &ctx,
+            "user-role",
+            "admin-user-role",
+            "admin-error-choose",
+        ));
     }
     let values = HashMap::from([("user-name".to_owned(), name.clone())]);
     if errors.is_empty() {
@@ -562,10 +587,20 @@ async fn add_token(
     let agency = f.agency.trim().to_owned();
     let mut errors = Vec::new();
     if tracemark_domain::account::ServiceName::parse(&service).is_err() {
-        errors.push(field_error(&ctx, "token-service", "admin-token-service", "admin-error-name"));
+        errors.push(field_error(
+            &ctx,
+            "token-service",
+            "admin-token-service",
+            "admin-error-name",
+        ));
     }
     if tracemark_domain::account::AgencyName::parse(&agency).is_err() {
-        errors.push(field_error(&ctx, "token-agency", "admin-token-agency", "admin-error-choose"));
+        errors.push(field_error(
+            &ctx,
+            "token-agency",
+            "admin-token-agency",
+            "admin-error-choose",
+        ));
     }
     match Role::parse(&f.role) {
         Ok(r) if r.is_privileged() => errors.push(field_error(
@@ -575,7 +610,12 @@ async fn add_token(
             "admin-error-privileged",
         )),
         Ok(_) => {}
-        Err(_) => errors.push(field_error(&ctx, "token-role", "admin-token-role", "admin-error-choose")),
+        Err(_) => errors.push(field_error(
+            &ctx,
+            "token-role",
+            "admin-token-role",
+            "admin-error-choose",
+        )),
     }
     let values = HashMap::from([("token-service".to_owned(), service.clone())]);
     if errors.is_empty() {
@@ -650,7 +690,7 @@ async fn set_retention(
     let mut errors = Vec::new();
     let mut values = HashMap::new();
     let mut periods = Vec::new();
-    for ((field, _, min), v) in RETENTION.iter().zip(given) {
+    for ((field, min), v) in RETENTION.iter().zip(given) {
         values.insert(format!("retention-{field}"), v.to_owned());
         if v.is_empty() {
             periods.push(None);

@@ -16,9 +16,9 @@ use crate::api::{self, SearchParams};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
+use axum::http::{header, HeaderValue};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::http::{header, HeaderValue};
 use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
@@ -210,7 +210,10 @@ async fn search_page(
                     q = pattern;
                 }
             }
-            _ => grid_error = Some(tr.args("search-grid-error", &[("max", (MAX_GRID as i64).into())])),
+            _ => {
+                grid_error =
+                    Some(tr.args("search-grid-error", &[("max", (MAX_GRID as i64).into())]))
+            }
         }
     }
     let mode = get("mode");

@@ -103,7 +103,11 @@ async fn begin_enrolment(state: &AppState, ctx: &Ctx, user: String) -> Result<Re
     let mut res = ctx.redirect("/sign-in/enrol");
     if let Ok(v) = HeaderValue::from_str(&format!(
         "{ENROL_COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/; Max-Age={ENROL_SECONDS}{}",
-        if state.secure_cookies() { "; Secure" } else { "" }
+        if state.secure_cookies() {
+            "; Secure"
+        } else {
+            ""
+        }
     )) {
         res.headers_mut().append(header::SET_COOKIE, v);
     }
@@ -225,9 +229,7 @@ async fn enrol_page(State(state): State<AppState>, headers: HeaderMap, uri: Uri)
             e.expires,
         )
     };
-    let notice = secret
-        .is_none()
-        .then(|| ctx.tr.t("enrol-already-shown"));
+    let notice = secret.is_none().then(|| ctx.tr.t("enrol-already-shown"));
     let t = EnrolPage {
         c: ctx.chrome("enrol-title"),
         qr,
@@ -293,10 +295,11 @@ async fn enrol_submit(
         errors.push(field("error-totp-required"));
     } else {
         let check_secret = secret.clone();
-        let attempt = session_api::sign_in_with(&state, &headers, user.clone(), move |s, n, now| {
-            session_api::finish_enrolment(s, n, &check_secret, &code, now)
-        })
-        .await;
+        let attempt =
+            session_api::sign_in_with(&state, &headers, user.clone(), move |s, n, now| {
+                session_api::finish_enrolment(s, n, &check_secret, &code, now)
+            })
+            .await;
         match attempt {
             Err(e) => return ctx.error_page(&e),
             Ok(Ok(signed_in)) => {
@@ -361,16 +364,16 @@ async fn account_page(State(state): State<AppState>, headers: HeaderMap, uri: Ur
     };
     let tr = ctx.tr;
     let name = caller.principal.name.clone();
-    let row = state
-        .reader()
-        .run(move |node| node.store.user(&name))
-        .await;
+    let row = state.reader().run(move |node| node.store.user(&name)).await;
     let row = match row {
         Ok(Ok(r)) => r,
         Ok(Err(e)) => return ctx.error_page(&ApiError::internal(e.to_string())),
         Err(e) => return ctx.error_page(&e),
     };
-    let (mfa, may_enrol) = match row.as_ref().map(|u| (u.totp_secret.is_some(), u.totp_verified)) {
+    let (mfa, may_enrol) = match row
+        .as_ref()
+        .map(|u| (u.totp_secret.is_some(), u.totp_verified))
+    {
         Some((_, true)) => ("account-mfa-totp", false),
         Some((true, false)) => ("account-mfa-pending", true),
         _ => ("account-mfa-none", true),
@@ -449,7 +452,9 @@ async fn sign_in_page(State(state): State<AppState>, headers: HeaderMap, uri: Ur
     // A session cookie that no longer names a live session: sign-out removes the cookie, so
     // the session has expired (or the server restarted, which also ends sessions).
     let expired = crate::auth::session_cookie(&headers).is_some();
-    let enrol_expired = uri.query().is_some_and(|q| q.split('&').any(|kv| kv == "enrol=expired"));
+    let enrol_expired = uri
+        .query()
+        .is_some_and(|q| q.split('&').any(|kv| kv == "enrol=expired"));
     let notice = if enrol_expired {
         Some(ctx.tr.t("enrol-expired"))
     } else if expired {
