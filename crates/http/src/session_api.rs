@@ -175,10 +175,11 @@ pub(crate) async fn sign_in_with(
     Ok(Ok(SignedIn { principal, cookie }))
 }
 
-/// Finishes a TOTP enrolment begun with `secret` (the one shown to the person): the code
-/// must be valid for it and unspent, exactly as [`accounts::login`] checks a first code,
-/// and then the factor is marked verified (`Store::set_totp(.., true)`, as a first sign-in
-/// with a code does). A wrong code counts as a failed sign-in (same lockout).
+/// Finishes a TOTP enrolment begun with `secret` (from [`fresh_enrolment`], shown to the
+/// person): the account must still have no verified factor, the code must be valid for the
+/// secret and unspent, exactly as [`accounts::login`] checks a first code, and then the
+/// secret is stored as verified (`Store::set_totp(.., true)`, as a first sign-in with a code
+/// marks it). A wrong code counts as a failed sign-in (same lockout).
 pub(crate) fn finish_enrolment(
     store: &mut dyn tracemark_store::Store,
     name: &str,
@@ -197,13 +198,8 @@ pub(crate) fn finish_enrolment(
             });
         }
     }
-    // The secret shown must still be the account's (an administrator may have reset it).
-    let same: bool = subtle::ConstantTimeEq::ct_eq(
-        user.totp_secret.as_deref().unwrap_or("").as_bytes(),
-        secret.as_bytes(),
-    )
-    .into();
-    if !same || user.totp_verified {
+    // Someone enrolled a factor meanwhile (another enrolment): this one is over.
+    if user.totp_verified {
         return Err(LoginError::BadCredentials);
     }
     let role = tracemark_domain::account::Role::parse(&user.role)
@@ -328,27 +324,52 @@ pub async fn enrol_totp(
 }
 
 /// Starts TOTP enrolment of the person `name` (a fresh secret, as an `otpauth://` URL),
-/// refused (409) when a verified second factor is already enrolled: shared by
-/// `POST /api/v1/session/totp` and the web's enrolment pages.
+/// refused (409) when a verified second factor is already enrolled: `POST
+/// /api/v1/session/totp`.
 pub(crate) async fn start_enrolment(state: &AppState, name: String) -> Result<String, ApiError> {
     state
         .auditor()
         .run(move |node| {
-            let user = node
-                .store
-                .user(&name)
-                .map_err(|e| ApiError::internal(e.to_string()))?
-                .ok_or_else(|| auth::unauthenticated("the account no longer exists"))?;
-            // A stolen session must not be able to move an enrolled second factor.
-            if user.totp_verified {
-                return Err(ApiError::new(
-                    StatusCode::CONFLICT,
-                    schema::ErrorCode::BadRequest,
-                    "a second factor is already enrolled; an administrator can reset it on the node (`tracemark user totp`)",
-                ));
-            }
+            may_enrol(node.store.as_ref(), &name)?;
             accounts::enrol_totp(node.store.as_mut(), &name)
                 .map_err(|e| ApiError::internal(e.to_string()))
+        })
+        .await?
+}
+
+/// The check of [`start_enrolment`]: the account exists and has no verified second factor
+/// (a stolen session must not be able to move an enrolled one: 409).
+fn may_enrol(store: &dyn tracemark_store::Store, name: &str) -> Result<(), ApiError> {
+    let user = store
+        .user(name)
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .ok_or_else(|| auth::unauthenticated("the account no longer exists"))?;
+    if user.totp_verified {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            schema::ErrorCode::BadRequest,
+            "a second factor is already enrolled; an administrator can reset it on the node (`tracemark user totp`)",
+        ));
+    }
+    Ok(())
+}
+
+/// The web's enrolment: the check of [`start_enrolment`], and a fresh secret with its
+/// `otpauth://` URL (as `accounts::enrol_totp` makes them) that is *not yet stored*: it is
+/// written, verified, by [`finish_enrolment`] when its first code is right, so an enrolment
+/// abandoned halfway leaves the account as it was.
+pub(crate) async fn fresh_enrolment(
+    state: &AppState,
+    name: String,
+) -> Result<(String, String), ApiError> {
+    state
+        .reader()
+        .run(move |node| {
+            may_enrol(node.store.as_ref(), &name)?;
+            let secret = tracemark_access::totp::new_secret();
+            let url = tracemark_access::totp::otpauth_url(&secret, &name)
+                .map_err(|e| ApiError::internal(e.to_string()))?;
+            Ok((secret, url))
         })
         .await?
 }

@@ -94,13 +94,31 @@ async fn a_new_administrator_enrols_with_the_qr_page_then_signs_in_with_a_code()
         .chars()
         .filter(|c| !c.is_whitespace())
         .collect();
-    assert_eq!(Some(secret.clone()), user(&web, "newadmin").totp_secret);
-    assert!(!user(&web, "newadmin").totp_verified);
+    // Stored only once confirmed: an abandoned enrolment leaves the account as it was.
+    assert_eq!(secret.len(), 32, "{secret}");
+    assert_eq!(user(&web, "newadmin").totp_secret, None);
     let again = b.get("/sign-in/enrol").await;
     assert_eq!(again.status, 200);
     assert!(by_id(&again.body, "enrol-secret").is_none(), "shown once");
     assert!(!again.body.contains("<svg"));
 
+    // Abandoned halfway, a new sign-in starts afresh with a new secret, and the first
+    // enrolment is over (one at a time per account).
+    let mut other = web.browser();
+    let p = other.sign_in("newadmin", &password, "").await;
+    assert_eq!(p.location.as_deref(), Some("/sign-in/enrol"), "{}", p.body);
+    let p = other.get("/sign-in/enrol").await;
+    let second = by_id(&p.body, "enrol-secret").unwrap().replace(' ', "");
+    assert_ne!(second, secret);
+    let csrf = b.csrf().await;
+    let p = b
+        .post("/sign-in/enrol", &[("csrf", &csrf), ("code", "123456")])
+        .await;
+    assert_eq!(p.status, 303);
+    assert_eq!(p.location.as_deref(), Some("/sign-in?enrol=expired"));
+    let p = b.get("/sign-in?enrol=expired").await;
+    assert!(p.body.contains("The enrolment has expired"), "{}", p.body);
+    let (mut b, secret) = (other, second);
     // A form without the CSRF token is refused; a wrong code is told next to the field.
     let p = b.post("/sign-in/enrol", &[("code", "123456")]).await;
     assert_eq!(p.status, 403, "{}", p.body);
@@ -122,7 +140,7 @@ async fn a_new_administrator_enrols_with_the_qr_page_then_signs_in_with_a_code()
         .await;
     assert_eq!(p.status, 422, "{}", p.body);
     assert!(p.body.contains("id=\"code-error\""), "{}", p.body);
-    assert!(!user(&web, "newadmin").totp_verified);
+    assert_eq!(user(&web, "newadmin").totp_secret, None);
 
     // The right code: verified, and signed in.
     let p = b
@@ -132,7 +150,9 @@ async fn a_new_administrator_enrols_with_the_qr_page_then_signs_in_with_a_code()
     assert_eq!(p.location.as_deref(), Some("/dashboard"));
     assert!(b.cookies.contains_key("tracemark_session"));
     assert!(!b.cookies.contains_key("tracemark_enrol"));
-    assert!(user(&web, "newadmin").totp_verified);
+    let row = user(&web, "newadmin");
+    assert!(row.totp_verified);
+    assert_eq!(row.totp_secret, Some(secret.clone()));
     // Audited as the API's sign-in is, with the second factor.
     let entries = audit(&web);
     assert!(
@@ -141,10 +161,6 @@ async fn a_new_administrator_enrols_with_the_qr_page_then_signs_in_with_a_code()
             && e.contains("password+totp")),
         "{entries:?}"
     );
-    // The enrolment is over: its page sends back to sign-in.
-    let mut stale = web.browser();
-    stale.cookies = b.cookies.clone();
-    stale.cookies.remove("tracemark_session");
     // An administrator with a second factor may administer.
     assert_eq!(b.get("/admin").await.status, 200);
 

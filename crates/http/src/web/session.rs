@@ -3,19 +3,21 @@
 //! | route | page |
 //! | --- | --- |
 //! | `GET`/`POST /sign-in` | the sign-in form: `account`, `password`, `totp` (+ `csrf`); a dead session cookie shows "your session has expired" |
-//! | `GET`/`POST /sign-in/enrol` | TOTP enrolment after a right password when the role needs a second factor and the account has none (or an unfinished one): the QR code and the secret, once; field `code` (+ `csrf`); then signed in |
+//! | `GET`/`POST /sign-in/enrol` | TOTP enrolment after a right password when the role needs a second factor and the account has none: the QR code and the secret, once; field `code` (+ `csrf`); then signed in |
 //! | `POST /sign-out` | ends the session, back to `/sign-in` |
 //! | `GET /account` | name, agency, role, second factor, when the session expires |
-//! | `POST /account/enrol` | starts enrolment of a second factor when none is verified (as `POST /api/v1/session/totp`), on to `/sign-in/enrol` |
+//! | `POST /account/enrol` | starts enrolment of a second factor when none is verified (the check of `POST /api/v1/session/totp`), on to `/sign-in/enrol` |
 //!
 //! **Enrolment state.** Between the right password and the first right code the person has
 //! no session: only a short-lived, single-purpose enrolment (a random id in the
 //! `tracemark_enrol` cookie, `HttpOnly`, `SameSite=Strict`, kept in this process's memory for
 //! [`ENROL_SECONDS`], at most [`ENROL_ATTEMPTS`] codes). The secret is shown on the first
-//! `GET` only. The confirmation is [`session_api::sign_in_with`] with
-//! [`session_api::finish_enrolment`]: the same `sign_in` audit entry, lockout, replay guard
-//! and session rotation as the API's sign-in; the factor is marked verified as a first sign-in
-//! with a code marks it.
+//! `GET` only. The secret is stored only when its first code is right
+//! ([`session_api::fresh_enrolment`], then [`session_api::finish_enrolment`] through
+//! [`session_api::sign_in_with`]: the same `sign_in` audit entry, lockout, replay guard and
+//! session rotation as the API's sign-in; the factor stored verified, as a first sign-in with
+//! a code marks it), so an abandoned enrolment leaves the account as it was and the next
+//! sign-in starts a new one.
 
 use super::{csrf, Ctx, FieldError};
 use crate::error::ApiError;
@@ -74,15 +76,10 @@ pub(super) fn random_id() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
 }
 
-/// Starts the enrolment of `user` (a fresh secret: `session_api::start_enrolment`, refused
+/// Starts the enrolment of `user` (a fresh secret: `session_api::fresh_enrolment`, refused
 /// if a verified one exists) and answers the redirect to its page with its cookie.
 async fn begin_enrolment(state: &AppState, ctx: &Ctx, user: String) -> Result<Response, ApiError> {
-    let url = session_api::start_enrolment(state, user.clone()).await?;
-    let secret = url
-        .split(['?', '&'])
-        .find_map(|kv| kv.strip_prefix("secret="))
-        .unwrap_or("")
-        .to_owned();
+    let (secret, url) = session_api::fresh_enrolment(state, user.clone()).await?;
     let now = state.now_unix()?;
     let id = random_id();
     {
@@ -538,14 +535,6 @@ async fn sign_in_submit(
                         let minutes = (retry_after.max(1) + 59) / 60;
                         notice = Some(tr.args("error-locked", &[("minutes", minutes.into())]));
                     }
-                    LoginError::CodeRequired if unfinished_enrolment(&state, &account).await => {
-                        // The password was right and the factor was never confirmed: show a
-                        // fresh secret rather than ask for a code the person cannot have.
-                        return match begin_enrolment(&state, &ctx, account).await {
-                            Ok(r) => r,
-                            Err(e) => ctx.error_page(&e),
-                        };
-                    }
                     LoginError::CodeRequired => {
                         errors.push(field("totp", "field-totp", "error-totp-required"))
                     }
@@ -607,13 +596,4 @@ async fn sign_out(
         res.headers_mut().append(header::SET_COOKIE, v);
     }
     res
-}
-
-/// Whether `name` has a second factor whose enrolment was started and never confirmed.
-async fn unfinished_enrolment(state: &AppState, name: &str) -> bool {
-    let name = name.to_owned();
-    matches!(
-        state.reader().run(move |node| node.store.user(&name)).await,
-        Ok(Ok(Some(u))) if u.totp_secret.is_some() && !u.totp_verified
-    )
 }
