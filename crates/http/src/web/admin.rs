@@ -262,11 +262,11 @@ fn start(
     state: &AppState,
     headers: &HeaderMap,
     uri: &Uri,
-) -> Result<(Ctx, crate::auth::Caller), Response> {
-    let ctx = Ctx::new(state, headers, uri).map_err(IntoResponse::into_response)?;
+) -> Result<(Ctx, crate::auth::Caller), Box<Response>> {
+    let ctx = Ctx::new(state, headers, uri).map_err(|e| Box::new(e.into_response()))?;
     match ctx.caller.clone() {
         Some(c) => Ok((ctx, c)),
-        None => Err(ctx.redirect("/sign-in")),
+        None => Err(Box::new(ctx.redirect("/sign-in"))),
     }
 }
 
@@ -274,7 +274,7 @@ fn start(
 async fn admin_page(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
     let (ctx, caller) = match start(&state, &headers, &uri) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match page_data(&state, &ctx, &caller).await {
         Ok(p) => ctx.render(StatusCode::OK, &p),
@@ -343,7 +343,7 @@ async fn add_agency(
 ) -> Response {
     let (ctx, caller) = match start(&state, &headers, &uri) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if !csrf::check(&headers, &f.csrf) {
         return csrf_refused(&ctx);
@@ -447,7 +447,7 @@ async fn add_user(
 ) -> Response {
     let (ctx, caller) = match start(&state, &headers, &uri) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if !csrf::check(&headers, &f.csrf) {
         return csrf_refused(&ctx);
@@ -525,7 +525,7 @@ async fn reset_mfa(
 ) -> Response {
     let (ctx, caller) = match start(&state, &headers, &uri) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if !csrf::check(&headers, &f.csrf) {
         return csrf_refused(&ctx);
@@ -546,7 +546,7 @@ async fn unlock(
 ) -> Response {
     let (ctx, caller) = match start(&state, &headers, &uri) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if !csrf::check(&headers, &f.csrf) {
         return csrf_refused(&ctx);
@@ -578,7 +578,7 @@ async fn add_token(
 ) -> Response {
     let (ctx, caller) = match start(&state, &headers, &uri) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if !csrf::check(&headers, &f.csrf) {
         return csrf_refused(&ctx);
@@ -651,7 +651,7 @@ async fn revoke_token(
 ) -> Response {
     let (ctx, caller) = match start(&state, &headers, &uri) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if !csrf::check(&headers, &f.csrf) {
         return csrf_refused(&ctx);
@@ -681,7 +681,7 @@ async fn set_retention(
 ) -> Response {
     let (ctx, caller) = match start(&state, &headers, &uri) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if !csrf::check(&headers, &f.csrf) {
         return csrf_refused(&ctx);
@@ -738,7 +738,7 @@ async fn shown_page(
 ) -> Response {
     let (ctx, caller) = match start(&state, &headers, &uri) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if caller.principal.role != Role::Administrator {
         return ctx.error_page(&crate::auth::forbidden("administrators only"));
