@@ -567,3 +567,51 @@ async fn the_normalized_form_is_the_indexs_and_filters_narrow_the_hits() {
     assert!(stolen.contains("<option value=\"stolen\" selected>"));
     web.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hit_shows_items_of_the_same_shipment() {
+    let web = Web::start().await;
+    // A clerk's token made on the administration page imports a shipment of consecutive
+    // serials, and one of another model.
+    let mut admin = web.signed_in("admin").await;
+    let csrf = admin.csrf().await;
+    let p = admin
+        .post(
+            "/admin/tokens",
+            &[
+                ("csrf", &csrf),
+                ("service", "intake-2"),
+                ("agency", "national-registry"),
+                ("role", "registry_clerk"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    let shown = admin.get(&p.location.unwrap()).await;
+    let token = by_id(&shown.body, "shown-secret").unwrap().to_owned();
+    let records = r#"{"record":"item","key":"KE-2021-000101","kind":"firearm","make":"Beretta","model":"92FS","markings":[{"kind":"serial","text":"BER04410"}]}
+{"record":"item","key":"KE-2021-000102","kind":"firearm","make":"Beretta","model":"92FS","markings":[{"kind":"serial","text":"BER04411"}]}
+{"record":"item","key":"KE-2021-000103","kind":"firearm","make":"Beretta","model":"92FS","markings":[{"kind":"serial","text":"BER04413"}]}
+{"record":"item","key":"KE-2021-000104","kind":"firearm","make":"Beretta","model":"M9","markings":[{"kind":"serial","text":"BER04412"}]}
+"#;
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/v1/records", web.base))
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/x-ndjson")
+        .body(records)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let mut b = web.signed_in("tracer").await;
+    let p = b.get("/search?q=BER04410&mode=exact").await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    let start = p.body.find("class=\"shipment\"").expect(&p.body);
+    let hints = &p.body[start..p.body[start..].find("</tr>").unwrap() + start];
+    assert!(hints.contains("KE-2021-000102"), "{hints}");
+    assert!(hints.contains("KE-2021-000103"), "{hints}");
+    assert!(!hints.contains("KE-2021-000104"), "another model: {hints}");
+    assert!(hints.contains("+1 from the hit"), "{hints}");
+    assert!(hints.contains("+3 from the hit"), "{hints}");
+    web.stop().await;
+}

@@ -326,7 +326,18 @@ async fn search_page(
                                 (
                                     text(s, "item"),
                                     text(s, "serial"),
-                                    tr.args("search-shipment-offset", &[("offset", offset.into())]),
+                                    tr.args(
+                                        "search-shipment-offset",
+                                        &[(
+                                            "offset",
+                                            format!(
+                                                "{}{}",
+                                                if offset < 0 { "−" } else { "+" },
+                                                tr.number(offset.abs())
+                                            )
+                                            .into(),
+                                        )],
+                                    ),
                                     tr.code("status", &text(s, "status")),
                                 )
                             })
