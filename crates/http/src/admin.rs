@@ -472,3 +472,107 @@ pub(crate) async fn set_retention(
     })
     .await
 }
+
+/// A peer of the federation directory as administration shows it.
+pub(crate) struct PeerView {
+    pub state: String,
+    pub url: String,
+    pub fingerprint: String,
+    pub added_at: String,
+    pub replaced_at: Option<String>,
+}
+
+/// The federation's peer directory (what `tracemark peer list` shows), administered and
+/// audited as `peers:list`.
+pub(crate) async fn peers(state: &AppState, caller: &Caller) -> Result<Vec<PeerView>, ApiError> {
+    administer(state, caller, "peers:list".into()).await?;
+    state
+        .reader()
+        .run(|node| {
+            tracemark_registry::federation::peers(node).map(|list| {
+                list.into_iter()
+                    .map(|p| PeerView {
+                        state: p.row.state.clone(),
+                        url: p.peer.url.to_string(),
+                        fingerprint: p.peer.identity.fingerprint().grouped(),
+                        added_at: p.row.added_at,
+                        replaced_at: p.row.replaced_at,
+                    })
+                    .collect()
+            })
+        })
+        .await?
+        .map_err(|e| ApiError::internal(e.to_string()))
+}
+
+/// Why a peer was not added, by the field to blame.
+pub(crate) enum PeerRefusal {
+    Identity(String),
+    Url(String),
+    /// The state is known with other keys (`replace` not asked).
+    Conflict(String),
+}
+
+/// Adds (or, with `replace`, re-keys) a peer as `tracemark peer add` does
+/// ([`tracemark_registry::federation::add_peer`]): `identity` is the peer's public identity,
+/// bare or as `tracemark federation identity --json` prints it (whose fingerprint must then
+/// match its keys). Administered and audited as `peers:add:URL`. The answer is the peer's
+/// state and fingerprint (to compare with the peer's administrator), or the refusal.
+pub(crate) async fn add_peer(
+    state: &AppState,
+    caller: &Caller,
+    identity: String,
+    url: String,
+    replace: bool,
+) -> Result<Result<(String, String), PeerRefusal>, ApiError> {
+    use tracemark_registry::federation::FederationError;
+    administer(state, caller, format!("peers:add:{}", short(&url))).await?;
+    let bare = match bare_identity(&identity) {
+        Ok(b) => b,
+        Err(m) => return Ok(Err(PeerRefusal::Identity(m))),
+    };
+    let now = state.clock().now_rfc3339();
+    state
+        .auditor()
+        .run(move |node| {
+            match tracemark_registry::federation::add_peer(node, &bare, &url, replace, &now) {
+                Ok((peer, _)) => Ok(Ok((
+                    peer.state().to_string(),
+                    peer.identity.fingerprint().grouped(),
+                ))),
+                Err(FederationError::PeerUrl(m)) => Ok(Err(PeerRefusal::Url(m))),
+                Err(e @ (FederationError::PeerIdentity(_) | FederationError::OwnState(_))) => {
+                    Ok(Err(PeerRefusal::Identity(e.to_string())))
+                }
+                Err(e @ FederationError::KeyConflict(_)) => {
+                    Ok(Err(PeerRefusal::Conflict(e.to_string())))
+                }
+                Err(e) => Err(ApiError::internal(e.to_string())),
+            }
+        })
+        .await?
+}
+
+/// The bare public identity JSON from what `tracemark federation identity --json` prints
+/// (its fingerprint checked against its keys) or from the bare identity itself (as the CLI's
+/// `peer add` reads it).
+fn bare_identity(text: &str) -> Result<String, String> {
+    let value: serde_json::Value =
+        serde_json::from_str(text.trim()).map_err(|e| format!("not JSON: {e}"))?;
+    let Some(inner) = value.get("identity") else {
+        return Ok(text.trim().to_owned());
+    };
+    let inner = inner.to_string();
+    if let Some(claimed) = value.get("fingerprint") {
+        let public =
+            tracemark_federation::PublicIdentity::from_json(&inner).map_err(|e| e.to_string())?;
+        let actual = public.fingerprint().to_string();
+        let claimed = claimed.as_str().unwrap_or_default().replace(' ', "");
+        if claimed != actual {
+            return Err(format!(
+                "the fingerprint given ({claimed}) is not that of the keys given ({actual})"
+            ));
+        }
+    }
+    Ok(inner)
+}

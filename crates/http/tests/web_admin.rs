@@ -286,7 +286,13 @@ async fn an_administrator_manages_agencies_users_tokens_peers_and_retention() {
             .add_peer(&tracemark_store::PeerRow {
                 state: "UG".into(),
                 url: "https://tracemark.example.ug".into(),
-                identity: "{}".into(),
+                identity: tracemark_federation::NodeIdentity::generate(
+                    tracemark_domain::ids::CountryCode::parse("UG").unwrap(),
+                    &mut rand_core::OsRng,
+                )
+                .unwrap()
+                .public()
+                .to_canonical_json(),
                 added_at: "2026-01-01T00:00:00Z".into(),
                 replaced_at: None,
             })
@@ -354,6 +360,69 @@ async fn an_administrator_manages_agencies_users_tokens_peers_and_retention() {
         )
         .await;
     assert_eq!(p.status, 403);
+
+    // Peers: added from the identity the peer's administrator gives (as `federation
+    // identity --json` prints it), listed with its fingerprint; a bad URL names the field.
+    let tz = tracemark_federation::NodeIdentity::generate(
+        tracemark_domain::ids::CountryCode::parse("TZ").unwrap(),
+        &mut rand_core::OsRng,
+    )
+    .unwrap();
+    let fingerprint = tz.public().fingerprint();
+    let given = serde_json::json!({
+        "identity": serde_json::from_str::<serde_json::Value>(&tz.public().to_canonical_json()).unwrap(),
+        "fingerprint": fingerprint.to_string(),
+    })
+    .to_string();
+    let p = b
+        .post(
+            "/admin/peers",
+            &[
+                ("csrf", &csrf),
+                ("peer_url", "not a url"),
+                ("identity", &given),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 422, "{}", p.body);
+    assert!(p.body.contains("id=\"peer-url-error\""), "{}", p.body);
+    let p = b
+        .post(
+            "/admin/peers",
+            &[
+                ("csrf", &csrf),
+                ("peer_url", "https://tz.example"),
+                ("identity", "{\"x\":1}"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 422, "{}", p.body);
+    assert!(p.body.contains("id=\"peer-identity-error\""), "{}", p.body);
+    assert_eq!(
+        Node::open(&web.data).unwrap().store.peers().unwrap().len(),
+        1
+    );
+    let p = b
+        .post(
+            "/admin/peers",
+            &[
+                ("csrf", &csrf),
+                ("peer_url", "https://tz.example"),
+                ("identity", &given),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    let page = b.get("/admin").await.body;
+    assert!(page.contains("https://tz.example"), "{page}");
+    assert!(page.contains(&fingerprint.grouped()), "{page}");
+    assert!(Node::open(&web.data)
+        .unwrap()
+        .store
+        .peers()
+        .unwrap()
+        .iter()
+        .any(|p| p.state == "TZ"));
 
     // Users: added with a role (its one-time password shown once); unlock.
     let password = add_user(&web, &mut b, "officer2", "investigator").await;
@@ -468,6 +537,7 @@ async fn an_administrator_manages_agencies_users_tokens_peers_and_retention() {
         "users:add:officer2",
         "users:unlock:alice",
         "tokens:create:border-scanner",
+        "peers:add:https://tz.example",
     ] {
         assert!(
             entries

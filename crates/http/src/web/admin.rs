@@ -12,11 +12,12 @@
 //! | `POST /admin/users/{name}/unlock` | ends a lockout after failed sign-ins |
 //! | `POST /admin/tokens` | create a service token: `service`, `agency`, `role`; on to the token, once |
 //! | `POST /admin/tokens/{id}/revoke` | revoke a token |
+//! | `POST /admin/peers` | add a peer as `tracemark peer add` does: `peer_url`, `identity` (the peer's `tracemark federation identity --json`), `replace` (new keys for a known state) |
 //! | `POST /admin/retention` | retention periods in years, `manufacturing` (≥ 30) and `other` (≥ 20); empty = indefinite (kept as node settings `retention.N`, see [`crate::admin::set_retention`]) |
 //! | `GET /admin/shown/{id}` | a one-time password or token, shown once |
 //!
-//! Every form carries `csrf`. Peers are listed only: adding one stays the node's
-//! `tracemark peer add` (it needs the peer's identity file).
+//! Every form carries `csrf`. The peers' fingerprints are listed, to compare with each
+//! peer's administrator before trusting it.
 
 use super::{csrf, Ctx, FieldError};
 use crate::admin;
@@ -50,6 +51,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/admin/tokens", post(add_token))
         .route("/admin/tokens/{id}/revoke", post(revoke_token))
         .route("/admin/retention", post(set_retention))
+        .route("/admin/peers", post(add_peer))
         .route("/admin/shown/{id}", get(shown_page))
 }
 
@@ -104,7 +106,7 @@ struct AdminPage {
     role_codes: Vec<(String, String)>,
     kinds: Vec<(String, String)>,
     tokens: Vec<TokenRow>,
-    peers: Vec<tracemark_store::PeerRow>,
+    peers: Vec<admin::PeerView>,
     retention: Vec<RetentionRow>,
     errors: Vec<FieldError>,
     /// Which form the errors are of.
@@ -180,15 +182,20 @@ async fn page_data(
     let agencies = admin::agencies(state, caller).await?;
     let users = admin::users(state, caller).await?;
     let tokens = admin::tokens(state, caller).await?;
-    let (peers, settings) = state
+    let peers = admin::peers(state, caller).await?;
+    let settings = state
         .reader()
-        .run(move |node| {
-            let peers = node.store.peers()?;
-            let (settings, _) = admin::retention_in_force(node.store.as_ref())?;
-            Ok::<_, tracemark_store::StoreError>((peers, settings))
-        })
+        .run(move |node| admin::retention_in_force(node.store.as_ref()).map(|r| r.0))
         .await?
         .map_err(|e| ApiError::internal(e.to_string()))?;
+    let peers = peers
+        .into_iter()
+        .map(|mut p| {
+            p.added_at = tr.date(&p.added_at);
+            p.replaced_at = p.replaced_at.map(|r| tr.date(&r));
+            p
+        })
+        .collect();
     let now = state.now_unix()?;
     let users = users
         .into_iter()
@@ -754,4 +761,79 @@ async fn shown_page(
         secret,
     };
     ctx.render(StatusCode::OK, &t)
+}
+
+#[derive(Deserialize)]
+struct PeerForm {
+    #[serde(default)]
+    peer_url: String,
+    #[serde(default)]
+    identity: String,
+    #[serde(default)]
+    replace: Option<String>,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /admin/peers`.
+async fn add_peer(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    Form(f): Form<PeerForm>,
+) -> Response {
+    let (ctx, caller) = match start(&state, &headers, &uri) {
+        Ok(x) => x,
+        Err(r) => return *r,
+    };
+    if !csrf::check(&headers, &f.csrf) {
+        return csrf_refused(&ctx);
+    }
+    let url = f.peer_url.trim().to_owned();
+    let values = HashMap::from([
+        ("peer-url".to_owned(), url.clone()),
+        ("peer-identity".to_owned(), f.identity.clone()),
+    ]);
+    let mut errors = Vec::new();
+    if url.is_empty() {
+        errors.push(field_error(
+            &ctx,
+            "peer-url",
+            "admin-peer-url",
+            "admin-error-peer-url",
+        ));
+    }
+    if f.identity.trim().is_empty() {
+        errors.push(field_error(
+            &ctx,
+            "peer-identity",
+            "admin-peer-identity",
+            "admin-error-peer-identity",
+        ));
+    }
+    if errors.is_empty() {
+        match admin::add_peer(&state, &caller, f.identity, url, f.replace.is_some()).await {
+            Ok(Ok(_)) => return ctx.redirect("/admin#peers"),
+            Ok(Err(admin::PeerRefusal::Url(_))) => errors.push(field_error(
+                &ctx,
+                "peer-url",
+                "admin-peer-url",
+                "admin-error-peer-url",
+            )),
+            Ok(Err(admin::PeerRefusal::Identity(_))) => errors.push(field_error(
+                &ctx,
+                "peer-identity",
+                "admin-peer-identity",
+                "admin-error-peer-identity",
+            )),
+            Ok(Err(admin::PeerRefusal::Conflict(_))) => errors.push(field_error(
+                &ctx,
+                "peer-identity",
+                "admin-peer-identity",
+                "admin-error-peer-conflict",
+            )),
+            Err(e) => return ctx.error_page(&e),
+        }
+    }
+    with_errors(&state, &ctx, &caller, "peer", errors, values).await
 }
