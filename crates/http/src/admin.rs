@@ -513,6 +513,15 @@ pub(crate) enum PeerRefusal {
     Conflict(String),
 }
 
+impl PeerRefusal {
+    /// The engine's (English) reason, for the log.
+    pub(crate) fn message(&self) -> &str {
+        match self {
+            PeerRefusal::Identity(m) | PeerRefusal::Url(m) | PeerRefusal::Conflict(m) => m,
+        }
+    }
+}
+
 /// Adds (or, with `replace`, re-keys) a peer as `tracemark peer add` does
 /// ([`tracemark_registry::federation::add_peer`]): `identity` is the peer's public identity,
 /// bare or as `tracemark federation identity --json` prints it (whose fingerprint must then

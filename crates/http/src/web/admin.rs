@@ -812,7 +812,11 @@ async fn add_peer(
         ));
     }
     if errors.is_empty() {
-        match admin::add_peer(&state, &caller, f.identity, url, f.replace.is_some()).await {
+        let outcome = admin::add_peer(&state, &caller, f.identity, url, f.replace.is_some()).await;
+        if let Ok(Err(r)) = &outcome {
+            tracing::info!(request_id = %ctx.request_id, reason = r.message(), "peer refused");
+        }
+        match outcome {
             Ok(Ok(_)) => return ctx.redirect("/admin#peers"),
             Ok(Err(admin::PeerRefusal::Url(_))) => errors.push(field_error(
                 &ctx,
