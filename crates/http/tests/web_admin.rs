@@ -55,6 +55,9 @@ async fn add_user(web: &Web, admin: &mut Browser, name: &str, role: &str) -> Str
     assert_eq!(p.status, 303, "{}", p.body);
     let shown = p.location.unwrap();
     assert!(shown.starts_with("/admin/shown/"), "{shown}");
+    // Only to the administrator who made it.
+    let mut other = web.signed_in("clerk").await;
+    assert_eq!(other.get(&shown).await.status, 404);
     let p = admin.get(&shown).await;
     assert_eq!(p.status, 200, "{}", p.body);
     let password = by_id(&p.body, "shown-secret").unwrap().to_owned();
@@ -198,6 +201,41 @@ async fn a_new_administrator_enrols_with_the_qr_page_then_signs_in_with_a_code()
     let p = third.sign_in("newadmin", &password, "").await;
     assert_eq!(p.status, 303, "{}", p.body);
     assert_eq!(p.location.as_deref(), Some("/sign-in/enrol"));
+    web.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_in_person_enrols_from_the_account_page_but_cannot_move_a_confirmed_factor() {
+    let web = Web::start().await;
+    let mut b = web.signed_in("clerk").await;
+    let p = b.get("/account").await;
+    assert!(p.body.contains("action=\"/account/enrol\""), "{}", p.body);
+    let csrf = b.csrf().await;
+    assert_eq!(b.post("/account/enrol", &[]).await.status, 403, "CSRF");
+    let p = b.post("/account/enrol", &[("csrf", &csrf)]).await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    assert_eq!(p.location.as_deref(), Some("/sign-in/enrol"));
+    let p = b.get("/sign-in/enrol").await;
+    let secret = by_id(&p.body, "enrol-secret").unwrap().replace(' ', "");
+    web.clock.advance(30);
+    let code = tracemark_access::totp::code_at(&secret, web.clock.unix() as u64).unwrap();
+    let p = b
+        .post("/sign-in/enrol", &[("csrf", &csrf), ("code", &code)])
+        .await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    assert!(user(&web, "clerk").totp_verified);
+    let p = b.get("/account").await;
+    assert!(by_id(&p.body, "account-mfa")
+        .unwrap()
+        .contains("(confirmed)"));
+    assert!(!p.body.contains("action=\"/account/enrol\""));
+    // A confirmed factor is not moved from a session (as the API answers 409).
+    let p = b.post("/account/enrol", &[("csrf", &csrf)]).await;
+    assert_eq!(p.location.as_deref(), Some("/account"));
+    assert_eq!(user(&web, "clerk").totp_secret, Some(secret));
+    // The clerk now signs in with a code.
+    let mut again = web.browser();
+    assert_eq!(again.sign_in("clerk", PASSWORD, "").await.status, 401);
     web.stop().await;
 }
 

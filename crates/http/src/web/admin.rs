@@ -14,7 +14,7 @@
 //! | `POST /admin/tokens/{id}/revoke` | revoke a token |
 //! | `POST /admin/peers` | add a peer as `tracemark peer add` does: `peer_url`, `identity` (the peer's `tracemark federation identity --json`), `replace` (new keys for a known state) |
 //! | `POST /admin/retention` | retention periods in years, `manufacturing` (≥ 30) and `other` (≥ 20); empty = indefinite (kept as node settings `retention.N`, see [`crate::admin::set_retention`]) |
-//! | `GET /admin/shown/{id}` | a one-time password or token, shown once |
+//! | `GET /admin/shown/{id}` | a one-time password or token, shown once, to the administrator who made it |
 //!
 //! Every form carries `csrf`. The peers' fingerprints are listed, to compare with each
 //! peer's administrator before trusting it.
@@ -55,8 +55,9 @@ pub(super) fn router() -> Router<AppState> {
         .route("/admin/shown/{id}", get(shown_page))
 }
 
-/// A secret waiting for its one showing: (expires, label key, who/what, secret).
-type Shown = (i64, &'static str, String, String);
+/// A secret waiting for its one showing: (expires, label key, who/what, secret, the
+/// administrator who made it — the only one who may see it).
+type Shown = (i64, &'static str, String, String, String);
 
 fn shown() -> std::sync::MutexGuard<'static, HashMap<String, Shown>> {
     static TABLE: OnceLock<Mutex<HashMap<String, Shown>>> = OnceLock::new();
@@ -436,12 +437,27 @@ struct UserForm {
 }
 
 /// Stashes a secret for its one showing; the path of the page that shows it.
-fn stash(state: &AppState, label: &'static str, what: String, secret: String) -> String {
+fn stash(
+    state: &AppState,
+    caller: &crate::auth::Caller,
+    label: &'static str,
+    what: String,
+    secret: String,
+) -> String {
     let now = state.now_unix().unwrap_or(0);
     let id = super::session::random_id();
     let mut t = shown();
     t.retain(|_, s| s.0 > now);
-    t.insert(id.clone(), (now + SHOWN_SECONDS, label, what, secret));
+    t.insert(
+        id.clone(),
+        (
+            now + SHOWN_SECONDS,
+            label,
+            what,
+            secret,
+            caller.principal.id(),
+        ),
+    );
     format!("/admin/shown/{id}")
 }
 
@@ -495,7 +511,13 @@ async fn add_user(
         };
         match admin::new_user(&state, &caller, u).await {
             Ok(created) => {
-                let to = stash(&state, "admin-shown-password", name, created.password);
+                let to = stash(
+                    &state,
+                    &caller,
+                    "admin-shown-password",
+                    name,
+                    created.password,
+                );
                 return ctx.redirect(&to);
             }
             Err(e) if e.status == StatusCode::CONFLICT => errors.push(field_error(
@@ -633,7 +655,13 @@ async fn add_token(
         };
         match admin::new_token(&state, &caller, t).await {
             Ok(created) => {
-                let to = stash(&state, "admin-shown-token", service, created.secret);
+                let to = stash(
+                    &state,
+                    &caller,
+                    "admin-shown-token",
+                    service,
+                    created.secret,
+                );
                 return ctx.redirect(&to);
             }
             Err(e) if e.status == StatusCode::NOT_FOUND => errors.push(field_error(
@@ -747,12 +775,17 @@ async fn shown_page(
         Ok(x) => x,
         Err(r) => return *r,
     };
-    if caller.principal.role != Role::Administrator {
-        return ctx.error_page(&crate::auth::forbidden("administrators only"));
-    }
     let now = state.now_unix().unwrap_or(0);
-    let Some((_, label, what, secret)) = shown().remove(&id).filter(|s| s.0 > now) else {
-        return ctx.error_page(&ApiError::not_found("shown already"));
+    let me = caller.principal.id();
+    let found = {
+        let mut t = shown();
+        match t.get(&id) {
+            Some(s) if s.4 == me && s.0 > now => t.remove(&id),
+            _ => None,
+        }
+    };
+    let Some((_, label, what, secret, _)) = found else {
+        return ctx.error_page(&ApiError::not_found("shown already, expired, or not yours"));
     };
     let t = ShownPage {
         c: ctx.chrome("admin-shown-title"),
