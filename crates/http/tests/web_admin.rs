@@ -644,14 +644,20 @@ async fn the_normalized_form_is_the_indexs_and_filters_narrow_the_hits() {
     let expected = tracemark_search::keys("AB1234").visual;
     assert_eq!(doc["normalized"], expected.as_str());
     assert_eq!(tracemark_search::keys("АВ-1234").visual, expected);
+    assert_eq!(
+        doc["canonical"], "АВ1234",
+        "the canonical form keeps the script"
+    );
     let p = b.get("/search/normalize?q=ab-%3F%3F34").await;
     let doc: serde_json::Value = serde_json::from_str(&p.body).unwrap();
     assert!(doc["normalized"].as_str().unwrap().contains("??"), "{doc}");
+    assert_eq!(doc["canonical"], "AB??34");
 
     // The results page shows the normalized form without script; the script is served.
     let p = b.get("/search?q=ab-1234").await;
     assert!(by_id(&p.body, "q-normalized").is_some());
     assert!(p.body.contains(&expected), "{}", p.body);
+    assert!(p.body.contains(">AB1234</bdi>"), "{}", p.body);
     assert!(p.body.contains("<script src=\"/static/tracemark.js\""));
     let r = http
         .get(format!("{}/static/tracemark.js", web.base))

@@ -138,6 +138,7 @@ admin-back = العودة إلى الإدارة
 
 ## Search: normalized form, filters, position grid, same shipment
 search-normalized = يُبحث عنه بالصيغة:
+search-lookalike = يُقارن عبر الكتابات بالصيغة:
 search-filters = عوامل التصفية
 search-filter-make = الصانع
 search-filter-model = الطراز

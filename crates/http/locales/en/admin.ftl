@@ -138,6 +138,7 @@ admin-back = Back to administration
 
 ## Search: normalized form, filters, position grid, same shipment
 search-normalized = Searched as:
+search-lookalike = compared across scripts as:
 search-filters = Filters
 search-filter-make = Make
 search-filter-model = Model

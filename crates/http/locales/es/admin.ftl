@@ -138,6 +138,7 @@ admin-back = Volver a la administración
 
 ## Search: normalized form, filters, position grid, same shipment
 search-normalized = Buscado como:
+search-lookalike = comparado entre escrituras como:
 search-filters = Filtros
 search-filter-make = Fabricante
 search-filter-model = Modelo

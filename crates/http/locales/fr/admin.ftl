@@ -138,6 +138,7 @@ admin-back = Retour à l’administration
 
 ## Search: normalized form, filters, position grid, same shipment
 search-normalized = Recherché sous la forme :
+search-lookalike = comparé entre écritures sous la forme :
 search-filters = Filtres
 search-filter-make = Fabricant
 search-filter-model = Modèle

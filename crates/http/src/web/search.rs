@@ -8,7 +8,7 @@
 //! | `GET /search?q=&mode=&kind=&make=&model=&calibre=&country=&status=` | the search; shows the normalized form of `q` |
 //! | `GET /search?n=N` | the position grid with N boxes (1–40) |
 //! | `GET /search?n=N&g0=…&g{N-1}=…` | the grid searched: each box one character, a blank box (or `?`) unreadable → `?` in the pattern; filters apply too |
-//! | `GET /search/normalize?q=` | JSON `{"query","normalized","canonical"}`: the form the index compares, made by the index's own normalizer (`tracemark_search::keys`); `tracemark.js` shows it as the officer types |
+//! | `GET /search/normalize?q=` | JSON `{"query","canonical","normalized"}`: the forms the index compares (canonical; look-alike key), made by the index's own normalizer (`tracemark_search::keys`); `tracemark.js` shows them as the officer types |
 //! | `GET /static/tracemark.js` | that script (progressive: the page works without it) |
 
 use super::Ctx;
@@ -57,22 +57,30 @@ pub(super) fn router() -> Router<AppState> {
         .route("/static/tracemark.js", get(js))
 }
 
-/// The form the index compares `q` in: each run between wildcards through the index's
-/// normalizer (the cross-script, misreading-folded key), the wildcards kept.
-pub(crate) fn normalized_form(q: &str) -> String {
-    let mut out = String::new();
+/// The forms the index compares `q` in, each run between wildcards through the index's
+/// normalizer, the wildcards kept: the canonical form (letters and digits of every script,
+/// upper case; the exact match) and the look-alike key (other scripts' look-alikes and
+/// common misreadings made equal, e.g. O and 0; the normalized match).
+pub(crate) fn normalized_forms(q: &str) -> (String, String) {
+    let (mut canonical, mut key) = (String::new(), String::new());
     let mut run = String::new();
+    let mut flush = |run: &mut String, canonical: &mut String, key: &mut String| {
+        let k = tracemark_search::keys(run);
+        canonical.push_str(&k.canonical);
+        key.push_str(&k.visual);
+        run.clear();
+    };
     for ch in q.chars() {
         if ch == '?' || ch == '*' {
-            out.push_str(&tracemark_search::keys(&run).visual);
-            run.clear();
-            out.push(ch);
+            flush(&mut run, &mut canonical, &mut key);
+            canonical.push(ch);
+            key.push(ch);
         } else {
             run.push(ch);
         }
     }
-    out.push_str(&tracemark_search::keys(&run).visual);
-    out
+    flush(&mut run, &mut canonical, &mut key);
+    (canonical, key)
 }
 
 #[derive(Deserialize)]
@@ -93,10 +101,11 @@ async fn normalize(
         Err(e) => return e.into_response(),
     }
     let q: String = p.q.chars().take(200).collect();
+    let (canonical, key) = normalized_forms(&q);
     let body = serde_json::json!({
         "query": q,
-        "normalized": normalized_form(&q),
-        "canonical": tracemark_search::canonical(&q),
+        "canonical": canonical,
+        "normalized": key,
     });
     let mut res = axum::Json(body).into_response();
     res.headers_mut()
@@ -149,7 +158,9 @@ struct GridBox {
 struct SearchPage {
     c: super::Chrome,
     q: String,
-    /// What the index compares, for the query searched.
+    /// What the index compares, for the query searched: the canonical form and the
+    /// look-alike key.
+    canonical: String,
     normalized: String,
     searched: bool,
     summary: String,
@@ -222,6 +233,7 @@ async fn search_page(
     let mut page = SearchPage {
         c: ctx.chrome("search-title"),
         q: q.clone(),
+        canonical: String::new(),
         normalized: String::new(),
         searched: false,
         summary: String::new(),
@@ -253,7 +265,7 @@ async fn search_page(
     if q.is_empty() {
         return ctx.render(StatusCode::OK, &page);
     }
-    page.normalized = normalized_form(&q);
+    (page.canonical, page.normalized) = normalized_forms(&q);
     let opt = |k: &str| Some(get(k)).filter(|v| !v.is_empty());
     let params = SearchParams {
         q,
