@@ -64,7 +64,7 @@ pub(super) fn router() -> Router<AppState> {
 pub(crate) fn normalized_forms(q: &str) -> (String, String) {
     let (mut canonical, mut key) = (String::new(), String::new());
     let mut run = String::new();
-    let mut flush = |run: &mut String, canonical: &mut String, key: &mut String| {
+    let flush = |run: &mut String, canonical: &mut String, key: &mut String| {
         let k = tracemark_search::keys(run);
         canonical.push_str(&k.canonical);
         key.push_str(&k.visual);
