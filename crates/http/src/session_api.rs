@@ -115,19 +115,34 @@ pub(crate) async fn sign_in_attempt(
     password: String,
     totp: Option<String>,
 ) -> Result<Result<SignedIn, LoginError>, ApiError> {
+    sign_in_with(state, headers, username, move |store, name, now| {
+        accounts::login(store, name, &password, totp.as_deref(), now)
+    })
+    .await
+}
+
+/// The sign-in of [`sign_in_attempt`] with another check of the credentials (`check` gets
+/// the store, the account name and the time): the audit entry, the rotation and the new
+/// session are the same. The web's TOTP enrolment finishes a sign-in with it.
+pub(crate) async fn sign_in_with(
+    state: &AppState,
+    headers: &HeaderMap,
+    username: String,
+    check: impl FnOnce(
+            &mut dyn tracemark_store::Store,
+            &str,
+            i64,
+        ) -> Result<tracemark_access::Principal, LoginError>
+        + Send
+        + 'static,
+) -> Result<Result<SignedIn, LoginError>, ApiError> {
     let now = state.now_unix()?;
     let rid = auth::request_id(headers);
     let audit_state = state.clone();
     let outcome = state
         .auditor()
         .run(move |node| {
-            let r = accounts::login(
-                node.store.as_mut(),
-                &username,
-                &password,
-                totp.as_deref(),
-                now,
-            );
+            let r = check(node.store.as_mut(), &username, now);
             let entry = auth::sign_in_entry(&audit_state, &username, r.as_ref(), &rid);
             // The attempt is on record before anyone hears its outcome.
             if let Err(e) = tracemark_registry::audit::append(node, &entry) {
@@ -158,6 +173,67 @@ pub(crate) async fn sign_in_attempt(
     );
     let cookie = HeaderValue::from_str(&cookie).map_err(|e| ApiError::internal(e.to_string()))?;
     Ok(Ok(SignedIn { principal, cookie }))
+}
+
+/// Finishes a TOTP enrolment begun with `secret` (from [`fresh_enrolment`], shown to the
+/// person): the account must still have no verified factor, the code must be valid for the
+/// secret and unspent, exactly as [`accounts::login`] checks a first code, and then the
+/// secret is stored as verified (`Store::set_totp(.., true)`, as a first sign-in with a code
+/// marks it). A wrong code counts as a failed sign-in (same lockout).
+pub(crate) fn finish_enrolment(
+    store: &mut dyn tracemark_store::Store,
+    name: &str,
+    secret: &str,
+    code: &str,
+    now: i64,
+) -> Result<tracemark_access::Principal, LoginError> {
+    use tracemark_access::policy::Principal;
+    let Some(user) = store.user(name)? else {
+        return Err(LoginError::BadCredentials);
+    };
+    if let Some(until) = user.locked_until {
+        if now < until {
+            return Err(LoginError::Locked {
+                retry_after: until - now,
+            });
+        }
+    }
+    // Someone enrolled a factor meanwhile (another enrolment): this one is over.
+    if user.totp_verified {
+        return Err(LoginError::BadCredentials);
+    }
+    let role = tracemark_domain::account::Role::parse(&user.role)
+        .map_err(|e| LoginError::Damaged(e.to_string()))?;
+    let step = tracemark_access::totp::matching_step(secret, code.trim(), now.max(0) as u64)
+        .map_err(|e| LoginError::Damaged(e.to_string()))?;
+    let failed = |store: &mut dyn tracemark_store::Store, why: LoginError| {
+        let failures = user.failed_logins.saturating_add(1);
+        let locked_until = (failures >= accounts::LOCKOUT_AFTER).then(|| {
+            let doublings = (failures - accounts::LOCKOUT_AFTER).min(16);
+            now + (accounts::LOCKOUT_BASE_SECONDS << doublings).min(accounts::LOCKOUT_MAX_SECONDS)
+        });
+        match store.set_login_state(&user.name, failures, locked_until) {
+            Ok(()) => why,
+            Err(e) => LoginError::Store(e),
+        }
+    };
+    let Some(step) = step else {
+        return Err(failed(store, LoginError::BadCode));
+    };
+    if !store.use_totp_step(&user.name, step)? {
+        return Err(failed(store, LoginError::CodeReplayed));
+    }
+    store.set_totp(&user.name, Some(secret), true)?;
+    if user.failed_logins != 0 || user.locked_until.is_some() {
+        store.set_login_state(&user.name, 0, None)?;
+    }
+    Ok(Principal {
+        kind: PrincipalKind::User,
+        name: user.name,
+        agency: user.agency,
+        role,
+        mfa: true,
+    })
 }
 
 /// Ends the session the request carries (if any) and answers the `Set-Cookie` value that
@@ -243,28 +319,59 @@ pub async fn enrol_totp(
     if caller.principal.kind != PrincipalKind::User {
         return Err(auth::forbidden("service accounts have no second factor"));
     }
-    let name = caller.principal.name.clone();
-    let url = state
+    let url = start_enrolment(&state, caller.principal.name.clone()).await?;
+    Ok(Json(schema::TotpEnrolment { otpauth_url: url }))
+}
+
+/// Starts TOTP enrolment of the person `name` (a fresh secret, as an `otpauth://` URL),
+/// refused (409) when a verified second factor is already enrolled: `POST
+/// /api/v1/session/totp`.
+pub(crate) async fn start_enrolment(state: &AppState, name: String) -> Result<String, ApiError> {
+    state
         .auditor()
         .run(move |node| {
-            let user = node
-                .store
-                .user(&name)
-                .map_err(|e| ApiError::internal(e.to_string()))?
-                .ok_or_else(|| auth::unauthenticated("the account no longer exists"))?;
-            // A stolen session must not be able to move an enrolled second factor.
-            if user.totp_verified {
-                return Err(ApiError::new(
-                    StatusCode::CONFLICT,
-                    schema::ErrorCode::BadRequest,
-                    "a second factor is already enrolled; an administrator can reset it on the node (`tracemark user totp`)",
-                ));
-            }
+            may_enrol(node.store.as_ref(), &name)?;
             accounts::enrol_totp(node.store.as_mut(), &name)
                 .map_err(|e| ApiError::internal(e.to_string()))
         })
-        .await??;
-    Ok(Json(schema::TotpEnrolment { otpauth_url: url }))
+        .await?
+}
+
+/// The check of [`start_enrolment`]: the account exists and has no verified second factor
+/// (a stolen session must not be able to move an enrolled one: 409).
+fn may_enrol(store: &dyn tracemark_store::Store, name: &str) -> Result<(), ApiError> {
+    let user = store
+        .user(name)
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .ok_or_else(|| auth::unauthenticated("the account no longer exists"))?;
+    if user.totp_verified {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            schema::ErrorCode::BadRequest,
+            "a second factor is already enrolled; an administrator can reset it on the node (`tracemark user totp`)",
+        ));
+    }
+    Ok(())
+}
+
+/// The web's enrolment: the check of [`start_enrolment`], and a fresh secret with its
+/// `otpauth://` URL (as `accounts::enrol_totp` makes them) that is *not yet stored*: it is
+/// written, verified, by [`finish_enrolment`] when its first code is right, so an enrolment
+/// abandoned halfway leaves the account as it was.
+pub(crate) async fn fresh_enrolment(
+    state: &AppState,
+    name: String,
+) -> Result<(String, String), ApiError> {
+    state
+        .reader()
+        .run(move |node| {
+            may_enrol(node.store.as_ref(), &name)?;
+            let secret = tracemark_access::totp::new_secret();
+            let url = tracemark_access::totp::otpauth_url(&secret, &name)
+                .map_err(|e| ApiError::internal(e.to_string()))?;
+            Ok((secret, url))
+        })
+        .await?
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
