@@ -351,6 +351,24 @@ async fn a_trace_is_created_through_the_guided_form_and_taken_through_its_life_c
     assert_eq!(p.status, 200);
     assert!(p.body.contains("<label for=\"purpose\">"), "{}", p.body);
 
+    // Every page in every language: no message missing (a missing one shows as `[id]`).
+    for lang in ["en", "fr", "es", "ar"] {
+        for path in [
+            "/dashboard".to_owned(),
+            "/traces".to_owned(),
+            "/traces/new".to_owned(),
+            format!("/traces/{KEY_ENC}?purpose=check"),
+            format!("/traces/{KEY_ENC}/print?purpose=check"),
+        ] {
+            let sep = if path.contains('?') { '&' } else { '?' };
+            let p = b.get(&format!("{path}{sep}lang={lang}")).await;
+            assert_eq!(p.status, 200, "{lang} {path}: {}", p.body);
+            assert!(!p.body.contains("[trace-"), "{lang} {path}: {}", p.body);
+            assert!(!p.body.contains("[dash-"), "{lang} {path}: {}", p.body);
+        }
+    }
+    b.get("/dashboard?lang=en").await;
+
     // A form without its CSRF token is refused, nothing recorded.
     let p = b
         .post(&format!("/traces/{KEY_ENC}/close"), &[("purpose", CASE)])
