@@ -359,7 +359,11 @@ pub async fn answer_draft(
 ) -> Result<Json<Value>, ApiError> {
     let purpose = check_purpose(p.purpose.as_deref(), true)?;
     let request = parse_request(&body)?;
-    Ok(Json(draft_answer(&state, &caller, &purpose, request).await?.to_json()))
+    Ok(Json(
+        draft_answer(&state, &caller, &purpose, request)
+            .await?
+            .to_json(),
+    ))
 }
 
 /// The answer drafted from this registry for a received `request`, as

@@ -59,11 +59,7 @@ pub(crate) fn complete_request() -> Vec<(&'static str, &'static str)> {
 }
 
 /// The form's fields with `action` and the CSRF token, without the fields named in `drop`.
-fn form_with<'a>(
-    csrf: &'a str,
-    action: &'a str,
-    drop: &[&str],
-) -> Vec<(&'a str, &'a str)> {
+fn form_with<'a>(csrf: &'a str, action: &'a str, drop: &[&str]) -> Vec<(&'a str, &'a str)> {
     let mut f: Vec<(&str, &str)> = complete_request()
         .into_iter()
         .filter(|(k, _)| !drop.contains(k))
@@ -93,10 +89,15 @@ fn trace_count(data: &std::path::Path) -> usize {
 /// Puts this test's request on record as a draft through the form; the case page.
 async fn draft_through_the_form(b: &mut Browser) -> Page {
     let csrf = b.csrf().await;
-    let p = b.post("/traces/new", &form_with(&csrf, "create", &[])).await;
+    let p = b
+        .post("/traces/new", &form_with(&csrf, "create", &[]))
+        .await;
     assert_eq!(p.status, 303, "{}", p.body);
     let loc = p.location.clone().unwrap();
-    assert!(loc.starts_with(&format!("/traces/{KEY_ENC}?purpose=")), "{loc}");
+    assert!(
+        loc.starts_with(&format!("/traces/{KEY_ENC}?purpose=")),
+        "{loc}"
+    );
     let page = follow(b, &p).await;
     assert_eq!(page.status, 200, "{}", page.body);
     page
@@ -115,7 +116,11 @@ async fn the_dashboard_shows_an_overdue_trace_and_a_hit_on_a_stolen_item() {
     assert!(p.body.contains("No one has come across"), "{}", p.body);
     // The import of the harness is listed, linked to an item it recorded.
     assert!(p.body.contains("7 records"), "{}", p.body);
-    assert!(p.body.contains("href=\"/items/KE-2020-000001\""), "{}", p.body);
+    assert!(
+        p.body.contains("href=\"/items/KE-2020-000001\""),
+        "{}",
+        p.body
+    );
 
     // An officer of the police finds the stolen pistol: the registry (which reported it) is told.
     let mut alice = web.signed_in("alice").await;
@@ -143,7 +148,10 @@ async fn the_dashboard_shows_an_overdue_trace_and_a_hit_on_a_stolen_item() {
     assert!(overdue.contains("One deadline has passed."), "{overdue}");
     assert!(overdue.contains(">Overdue<"), "marked in words: {overdue}");
     assert!(overdue.contains("Acknowledgement owed by UG"), "{overdue}");
-    assert!(overdue.contains(&format!("href=\"/traces/{KEY_ENC}?purpose=")), "{overdue}");
+    assert!(
+        overdue.contains(&format!("href=\"/traces/{KEY_ENC}?purpose=")),
+        "{overdue}"
+    );
     let open = section(&p.body, "dash-traces");
     assert!(open.contains("One trace is open."), "{open}");
     assert!(open.contains(KEY), "{open}");
@@ -203,19 +211,41 @@ async fn a_trace_is_created_through_the_guided_form_and_taken_through_its_life_c
     // The form: every input labelled.
     let p = b.get("/traces/new").await;
     assert_eq!(p.status, 200, "{}", p.body);
-    for id in ["id", "case_reference", "make", "marking_text_0", "legal_basis"] {
+    for id in [
+        "id",
+        "case_reference",
+        "make",
+        "marking_text_0",
+        "legal_basis",
+    ] {
         assert!(p.body.contains(&format!("<label for=\"{id}\">")), "{id}");
     }
     let csrf = b.csrf().await;
 
     // Incomplete: 422 naming the missing fields, nothing created.
     let p = b
-        .post("/traces/new", &form_with(&csrf, "create", &["id", "case_reference"]))
+        .post(
+            "/traces/new",
+            &form_with(&csrf, "create", &["id", "case_reference"]),
+        )
         .await;
     assert_eq!(p.status, 422, "{}", p.body);
-    assert!(p.body.contains("Request reference: This field is required."), "{}", p.body);
-    assert!(p.body.contains("Case reference: This field is required."), "{}", p.body);
-    assert!(p.body.contains("id=\"id-error\""), "next to the field: {}", p.body);
+    assert!(
+        p.body
+            .contains("Request reference: This field is required."),
+        "{}",
+        p.body
+    );
+    assert!(
+        p.body.contains("Case reference: This field is required."),
+        "{}",
+        p.body
+    );
+    assert!(
+        p.body.contains("id=\"id-error\""),
+        "next to the field: {}",
+        p.body
+    );
     assert!(p.body.contains("value=\"Glock\""), "what was typed is kept");
     assert_eq!(trace_count(&web.data), 0);
     // A malformed value: 422 naming it, nothing created.
@@ -223,44 +253,89 @@ async fn a_trace_is_created_through_the_guided_form_and_taken_through_its_life_c
     bad.push(("country_of_manufacture", "Austria"));
     let p = b.post("/traces/new", &bad).await;
     assert_eq!(p.status, 422, "{}", p.body);
-    assert!(p.body.contains("Country of manufacture: This value is not valid."), "{}", p.body);
+    assert!(
+        p.body
+            .contains("Country of manufacture: This value is not valid."),
+        "{}",
+        p.body
+    );
     assert_eq!(trace_count(&web.data), 0);
 
     // The check, before anything is recorded: what is missing and why, at the field.
     let p = b
-        .post("/traces/new", &form_with(&csrf, "check", &["legal_basis", "photos"]))
+        .post(
+            "/traces/new",
+            &form_with(&csrf, "check", &["legal_basis", "photos"]),
+        )
         .await;
     assert_eq!(p.status, 200, "{}", p.body);
     assert!(p.body.contains("Completeness check"), "{}", p.body);
     let at_field = &p.body[p.body.find("<label for=\"legal_basis\">").unwrap()..];
     let at_field = &at_field[..at_field.find("<textarea").unwrap()];
-    assert!(at_field.contains("The legal basis is missing."), "{at_field}");
+    assert!(
+        at_field.contains("The legal basis is missing."),
+        "{at_field}"
+    );
     assert!(at_field.contains("Why it matters:"), "{at_field}");
     assert!(p.body.contains("No photograph is attached."), "{}", p.body);
     assert_eq!(trace_count(&web.data), 0, "a check records nothing");
+
+    // Started from an item of the registry: the form is filled from its trace draft
+    // (`/items/{key}/trace-draft`), and checked at once; without a case reference, the page
+    // asks for one (the custody read is recorded with it).
+    let p = b.get("/traces/new?item=KE-2020-000001").await;
+    assert_eq!(p.status, 422, "{}", p.body);
+    assert!(p.body.contains("id=\"from_case-error\""), "{}", p.body);
+    let p = b
+        .get("/traces/new?item=KE-2020-000001&case=CR+9%2F2026")
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(p.body.contains("value=\"Glock\""), "{}", p.body);
+    assert!(p.body.contains("value=\"AB1234\""), "{}", p.body);
+    assert!(p.body.contains("value=\"TR-KE-2020-000001\""), "{}", p.body);
+    assert!(p.body.contains("value=\"CR 9/2026\""), "{}", p.body);
+    assert!(p.body.contains("Completeness check"), "{}", p.body);
+    assert!(p.body.contains("The legal basis is missing."), "{}", p.body);
+    assert_eq!(
+        trace_count(&web.data),
+        0,
+        "a prefilled form records nothing"
+    );
 
     // Complete: created, to the case page.
     let page = draft_through_the_form(&mut b).await;
     assert_eq!(trace_count(&web.data), 1);
     assert!(page.body.contains("saved as a draft"), "{}", page.body);
     assert!(page.body.contains("Send the request"), "{}", page.body);
-    assert!(page.body.contains("Request drafted"), "history: {}", page.body);
+    assert!(
+        page.body.contains("Request drafted"),
+        "history: {}",
+        page.body
+    );
     // The same reference again: refused, named.
-    let p = b.post("/traces/new", &form_with(&csrf, "create", &[])).await;
+    let p = b
+        .post("/traces/new", &form_with(&csrf, "create", &[]))
+        .await;
     assert_eq!(p.status, 409, "{}", p.body);
     assert!(p.body.contains("already on record"), "{}", p.body);
 
     // Send without recipients: 422 at the field; then to Uganda.
     let send = format!("/traces/{KEY_ENC}/send");
-    let p = b.post(&send, &[("csrf", &csrf), ("purpose", CASE), ("to", "")]).await;
+    let p = b
+        .post(&send, &[("csrf", &csrf), ("purpose", CASE), ("to", "")])
+        .await;
     assert_eq!(p.status, 422, "{}", p.body);
     assert!(p.body.contains("To: This field is required."), "{}", p.body);
-    let p = b.post(&send, &[("csrf", &csrf), ("purpose", CASE), ("to", "UG")]).await;
+    let p = b
+        .post(&send, &[("csrf", &csrf), ("purpose", CASE), ("to", "UG")])
+        .await;
     let page = follow(&mut b, &p).await;
     assert!(page.body.contains("The request is sent."), "{}", page.body);
     assert!(page.body.contains("Request sent"), "{}", page.body);
     // Sending twice: the life cycle refuses, in words.
-    let p = b.post(&send, &[("csrf", &csrf), ("purpose", CASE), ("to", "UG")]).await;
+    let p = b
+        .post(&send, &[("csrf", &csrf), ("purpose", CASE), ("to", "UG")])
+        .await;
     assert_eq!(p.status, 409, "{}", p.body);
     assert!(p.body.contains("This step was refused"), "{}", p.body);
 
@@ -278,8 +353,16 @@ async fn a_trace_is_created_through_the_guided_form_and_taken_through_its_life_c
         )
         .await;
     let page = follow(&mut b, &p).await;
-    assert!(page.body.contains("The acknowledgement is recorded."), "{}", page.body);
-    assert!(page.body.contains("recorded by hand, received on paper"), "{}", page.body);
+    assert!(
+        page.body.contains("The acknowledgement is recorded."),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("recorded by hand, received on paper"),
+        "{}",
+        page.body
+    );
     // An answer without findings: 422 at the field, nothing recorded.
     let answer = format!("/traces/{KEY_ENC}/answer");
     let p = b
@@ -296,7 +379,11 @@ async fn a_trace_is_created_through_the_guided_form_and_taken_through_its_life_c
         )
         .await;
     assert_eq!(p.status, 422, "{}", p.body);
-    assert!(p.body.contains("Findings: This field is required."), "{}", p.body);
+    assert!(
+        p.body.contains("Findings: This field is required."),
+        "{}",
+        p.body
+    );
     let p = b
         .post(
             &answer,
@@ -313,14 +400,27 @@ async fn a_trace_is_created_through_the_guided_form_and_taken_through_its_life_c
         )
         .await;
     let page = follow(&mut b, &p).await;
-    assert!(page.body.contains("The answer is recorded."), "{}", page.body);
-    assert!(page.body.contains("Imported in 2010 by Nairobi Arms Ltd."), "{}", page.body);
+    assert!(
+        page.body.contains("The answer is recorded."),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("Imported in 2010 by Nairobi Arms Ltd."),
+        "{}",
+        page.body
+    );
 
     // A follow-up question, then closing with feedback.
     let p = b
         .post(
             &format!("/traces/{KEY_ENC}/follow-up"),
-            &[("csrf", &csrf), ("purpose", CASE), ("to", "UG"), ("question", "Who bought it?")],
+            &[
+                ("csrf", &csrf),
+                ("purpose", CASE),
+                ("to", "UG"),
+                ("question", "Who bought it?"),
+            ],
         )
         .await;
     let page = follow(&mut b, &p).await;
@@ -328,7 +428,12 @@ async fn a_trace_is_created_through_the_guided_form_and_taken_through_its_life_c
     let p = b
         .post(
             &format!("/traces/{KEY_ENC}/close"),
-            &[("csrf", &csrf), ("purpose", CASE), ("rating_UG", "4"), ("comment_UG", "Quick.")],
+            &[
+                ("csrf", &csrf),
+                ("purpose", CASE),
+                ("rating_UG", "4"),
+                ("comment_UG", "Quick."),
+            ],
         )
         .await;
     let page = follow(&mut b, &p).await;
@@ -342,7 +447,9 @@ async fn a_trace_is_created_through_the_guided_form_and_taken_through_its_life_c
     drop(node);
 
     // The print view.
-    let p = b.get(&format!("/traces/{KEY_ENC}/print?purpose=print")).await;
+    let p = b
+        .get(&format!("/traces/{KEY_ENC}/print?purpose=print"))
+        .await;
     assert_eq!(p.status, 200, "{}", p.body);
     assert!(p.body.contains("class=\"trace-print\""), "{}", p.body);
     assert!(p.body.contains("AB1234"), "{}", p.body);
@@ -449,7 +556,11 @@ impl TestNode {
         };
         let http = reqwest::Client::new();
         for _ in 0..500 {
-            if let Ok(r) = http.get(format!("{}/api/v1/health", node.base)).send().await {
+            if let Ok(r) = http
+                .get(format!("{}/api/v1/health", node.base))
+                .send()
+                .await
+            {
                 if r.status() == 200 {
                     break;
                 }
@@ -591,22 +702,39 @@ async fn kenya_sends_through_its_pages_and_uganda_answers_through_its_own() {
     // The answer form is prefilled with the answer drafted from Uganda's registry.
     let form = &case.body[case.body.find("action=\"/traces/").unwrap()..];
     let form = &form[form.find("answer-form").unwrap()..];
-    assert!(form.contains("KE-2020-000001"), "the matching record: {form}");
+    assert!(
+        form.contains("KE-2020-000001"),
+        "the matching record: {form}"
+    );
     let summary = &form[form.find("<textarea id=\"summary\"").unwrap()..];
     let summary = &summary[summary.find('>').unwrap() + 1..summary.find("</textarea>").unwrap()];
-    assert!(!summary.trim().is_empty(), "the findings are drafted: {form}");
-    assert!(form.contains(" selected>"), "an outcome is proposed: {form}");
+    assert!(
+        !summary.trim().is_empty(),
+        "the findings are drafted: {form}"
+    );
+    assert!(
+        form.contains(" selected>"),
+        "an outcome is proposed: {form}"
+    );
 
     // Acknowledge, then answer (edited) through the pages.
     let csrf = ub.csrf().await;
     let p = ub
         .post(
             &format!("/traces/{KEY_ENC}/acknowledge"),
-            &[("csrf", &csrf), ("purpose", "CR 12/2026"), ("note", "Received.")],
+            &[
+                ("csrf", &csrf),
+                ("purpose", "CR 12/2026"),
+                ("note", "Received."),
+            ],
         )
         .await;
     let page = follow(&mut ub, &p).await;
-    assert!(page.body.contains("The acknowledgement is recorded."), "{}", page.body);
+    assert!(
+        page.body.contains("The acknowledgement is recorded."),
+        "{}",
+        page.body
+    );
     let p = ub
         .post(
             &format!("/traces/{KEY_ENC}/answer"),
@@ -614,20 +742,28 @@ async fn kenya_sends_through_its_pages_and_uganda_answers_through_its_own() {
                 ("csrf", &csrf),
                 ("purpose", "CR 12/2026"),
                 ("answer_kind", "full"),
-                ("summary", "Imported from Austria in 2010 by Nairobi Arms Ltd."),
+                (
+                    "summary",
+                    "Imported from Austria in 2010 by Nairobi Arms Ltd.",
+                ),
                 ("holder_name", "Nairobi Arms Ltd"),
                 ("holder_country", "KE"),
             ],
         )
         .await;
     let page = follow(&mut ub, &p).await;
-    assert!(page.body.contains("The answer is recorded."), "{}", page.body);
+    assert!(
+        page.body.contains("The answer is recorded."),
+        "{}",
+        page.body
+    );
 
     // Kenya's case page shows Uganda's answer.
     wait_for_status(&ke.data, "answered").await;
     let page = kb.get(&case_path()).await;
     assert!(
-        page.body.contains("Imported from Austria in 2010 by Nairobi Arms Ltd."),
+        page.body
+            .contains("Imported from Austria in 2010 by Nairobi Arms Ltd."),
         "{}",
         page.body
     );

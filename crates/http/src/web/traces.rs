@@ -131,14 +131,18 @@ fn codes(list: &str) -> Vec<String> {
         .collect()
 }
 
-fn ctx_or(state: &AppState, headers: &HeaderMap, uri: &Uri) -> Result<(Ctx, Caller), Response> {
+fn ctx_or(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &Uri,
+) -> Result<(Ctx, Caller), Box<Response>> {
     let ctx = match Ctx::new(state, headers, uri) {
         Ok(c) => c,
-        Err(e) => return Err(e.into_response()),
+        Err(e) => return Err(Box::new(e.into_response())),
     };
     match ctx.caller.clone() {
         Some(c) => Ok((ctx, c)),
-        None => Err(ctx.redirect("/sign-in")),
+        None => Err(Box::new(ctx.redirect("/sign-in"))),
     }
 }
 
@@ -217,7 +221,7 @@ fn overdue_by_key(tr: &Tr, doc: &Value) -> Vec<(String, String, String)> {
 async fn list_page(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
     let (ctx, caller) = match ctx_or(&state, &headers, &uri) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let tr = ctx.tr;
     let rows = match traces_api::trace_rows(&state, &caller, "trace list").await {
@@ -307,7 +311,12 @@ const LEGIBILITY: [&str; 4] = ["clear", "partial", "obliterated", "restored"];
 const REASONS: [&str; 5] = ["seized", "found", "surrendered", "captured", "other"];
 const CHANNELS: [&str; 5] = ["paper", "email", "fax", "phone", "interpol"];
 const OUTCOMES: [&str; 5] = ["full", "partial", "no_record", "restricted", "refused"];
-const GROUNDS: [&str; 4] = ["investigation", "confidentiality", "national_security", "other"];
+const GROUNDS: [&str; 4] = [
+    "investigation",
+    "confidentiality",
+    "national_security",
+    "other",
+];
 
 /// An option of a `<select>`: code, words, selected.
 pub(crate) struct Opt {
@@ -864,7 +873,7 @@ async fn new_page(
 ) -> Response {
     let (ctx, caller) = match ctx_or(&state, &headers, &uri) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let tr = ctx.tr;
     let item = p.item.unwrap_or_default().trim().to_owned();
@@ -888,13 +897,18 @@ async fn new_page(
                 message: tr.t("trace-error-case-for-item"),
             }),
             Ok(case) => {
-                let request =
-                    match trace_api::draft_request(&state, &caller, item.clone(), case.clone(), None)
-                        .await
-                    {
-                        Ok(r) => r,
-                        Err(e) => return ctx.error_page(&e),
-                    };
+                let request = match trace_api::draft_request(
+                    &state,
+                    &caller,
+                    item.clone(),
+                    case.clone(),
+                    None,
+                )
+                .await
+                {
+                    Ok(r) => r,
+                    Err(e) => return ctx.error_page(&e),
+                };
                 form = RequestForm::from_request(&request);
                 match trace_api::assess_request(&state, &caller, Some(&case), request).await {
                     Ok(a) => {
@@ -959,7 +973,7 @@ async fn new_submit(
 ) -> Response {
     let (ctx, caller) = match ctx_or(&state, &headers, &uri) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let tr = ctx.tr;
     let f = Fields(pairs);
@@ -1369,10 +1383,7 @@ async fn case_of(
         (tr.t("trace-col-case"), s(&doc, &["case_reference"])),
         (tr.t("trace-col-role"), tr.code("trace-role", &role)),
         (tr.t("trace-col-status"), row_status(&tr, &status)),
-        (
-            tr.t("trace-col-requesting"),
-            s(&doc, &["requesting_state"]),
-        ),
+        (tr.t("trace-col-requesting"), s(&doc, &["requesting_state"])),
     ];
     if !states.is_empty() {
         summary.push((tr.t("trace-col-requested"), states.join(", ")));
@@ -1416,7 +1427,9 @@ async fn case_of(
                     .as_array()
                     .map(|a| {
                         a.iter()
-                            .map(|q| format!("{} ({})", s(q, &["question"]), tr.date(&s(q, &["at"]))))
+                            .map(|q| {
+                                format!("{} ({})", s(q, &["question"]), tr.date(&s(q, &["at"])))
+                            })
                             .collect()
                     })
                     .unwrap_or_default(),
@@ -1444,7 +1457,11 @@ async fn case_of(
                 by: s(st, &["recorded_by"]),
                 what: tr.code("trace-event", &event_name(record)),
                 how: if !channel.is_empty() {
-                    tr.arg("trace-step-by-hand", "channel", &tr.code("trace-channel", &channel))
+                    tr.arg(
+                        "trace-step-by-hand",
+                        "channel",
+                        &tr.code("trace-channel", &channel),
+                    )
                 } else if received {
                     tr.t("trace-step-received")
                 } else {
@@ -1547,8 +1564,13 @@ async fn case_of(
     Ok(page)
 }
 
+/// (label, value) rows.
+type Facts = Vec<(String, String)>;
+/// (kind, as seen, part) rows of markings.
+type Marks = Vec<(String, String, String)>;
+
 /// The request's facts (label, value) and its markings (kind, as seen, part).
-fn request_facts(tr: &Tr, req: &Value) -> (Vec<(String, String)>, Vec<(String, String, String)>) {
+fn request_facts(tr: &Tr, req: &Value) -> (Facts, Marks) {
     let item = &req["item"];
     let mut facts = Vec::new();
     let mut push = |label: &str, v: String| {
@@ -1557,10 +1579,19 @@ fn request_facts(tr: &Tr, req: &Value) -> (Vec<(String, String)>, Vec<(String, S
         }
     };
     push("trace-field-id", s(req, &["id"]));
-    push("trace-field-requesting-agency", s(req, &["requesting_agency"]));
+    push(
+        "trace-field-requesting-agency",
+        s(req, &["requesting_agency"]),
+    );
     push("trace-field-officer", s(req, &["officer"]));
-    push("trace-field-justification", s(req, &["priority", "justification"]));
-    push("trace-field-kind", tr.code("trace-kind", &s(item, &["kind"])));
+    push(
+        "trace-field-justification",
+        s(req, &["priority", "justification"]),
+    );
+    push(
+        "trace-field-kind",
+        tr.code("trace-kind", &s(item, &["kind"])),
+    );
     push("trace-field-type", s(item, &["type"]));
     push("trace-field-make", s(item, &["make"]));
     push("trace-field-model", s(item, &["model"]));
@@ -1569,7 +1600,10 @@ fn request_facts(tr: &Tr, req: &Value) -> (Vec<(String, String)>, Vec<(String, S
         "trace-field-country-of-manufacture",
         s(item, &["country_of_manufacture"]),
     );
-    push("trace-field-year-of-manufacture", s(item, &["year_of_manufacture"]));
+    push(
+        "trace-field-year-of-manufacture",
+        s(item, &["year_of_manufacture"]),
+    );
     let imports: Vec<String> = item["import_marks"]
         .as_array()
         .map(|a| {
@@ -1579,7 +1613,15 @@ fn request_facts(tr: &Tr, req: &Value) -> (Vec<(String, String)>, Vec<(String, S
                     let y = s(m, &["year"]);
                     let mut t = s(m, &["text"]);
                     if !c.is_empty() || !y.is_empty() {
-                        t = format!("{t} ({})", [c, y].iter().filter(|x| !x.is_empty()).cloned().collect::<Vec<_>>().join(" "));
+                        t = format!(
+                            "{t} ({})",
+                            [c, y]
+                                .iter()
+                                .filter(|x| !x.is_empty())
+                                .cloned()
+                                .collect::<Vec<_>>()
+                                .join(" ")
+                        );
                     }
                     t
                 })
@@ -1703,7 +1745,7 @@ async fn case_page(
 ) -> Response {
     let (ctx, caller) = match ctx_or(&state, &headers, &uri) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let tr = ctx.tr;
     let purpose = match purpose_of(p.purpose.as_deref()) {
@@ -1775,7 +1817,7 @@ async fn step_submit(
 ) -> Response {
     let (ctx, caller) = match ctx_or(&state, &headers, &uri) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let tr = ctx.tr;
     let f = Fields(pairs);
@@ -1784,7 +1826,12 @@ async fn step_submit(
     }
     let purpose = match purpose_of(Some(f.get("purpose"))) {
         Ok(Some(p)) => p,
-        _ => return ctx.render(StatusCode::UNPROCESSABLE_ENTITY, &ask_page(&ctx, &key, None)),
+        _ => {
+            return ctx.render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &ask_page(&ctx, &key, None),
+            )
+        }
     };
     let err = |field: &'static str| FieldErr {
         field: field.into(),
@@ -1803,7 +1850,11 @@ async fn step_submit(
                     }
                 }
             }
-            let missing = if to.is_empty() { vec![err("to")] } else { vec![] };
+            let missing = if to.is_empty() {
+                vec![err("to")]
+            } else {
+                vec![]
+            };
             (&["to"], missing, json!({"to": to, "waivers": waivers}))
         }
         "acknowledge" => {
@@ -1894,12 +1945,11 @@ async fn step_submit(
         }
         _ => return ctx.error_page(&ApiError::not_found("no such step")),
     };
-    let typed: Vec<(String, String)> = f
-        .0
-        .iter()
-        .filter(|(k, _)| k != "csrf")
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let typed: Vec<(String, String)> =
+        f.0.iter()
+            .filter(|(k, _)| k != "csrf")
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
     let rerender = |page: Result<CasePage, ApiError>,
                     status: StatusCode,
                     errors: Vec<FieldErr>,
@@ -1978,7 +2028,7 @@ async fn print_page(
 ) -> Response {
     let (ctx, caller) = match ctx_or(&state, &headers, &uri) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let tr = ctx.tr;
     let purpose = match purpose_of(p.purpose.as_deref()) {
@@ -2006,7 +2056,10 @@ async fn print_page(
                     tr.code("trace-priority", &priority)
                 },
             ),
-            (tr.t("trace-col-status"), row_status(&tr, &s(&doc, &["status"]))),
+            (
+                tr.t("trace-col-status"),
+                row_status(&tr, &s(&doc, &["status"])),
+            ),
         ],
         request,
         markings,
