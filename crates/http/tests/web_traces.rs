@@ -482,6 +482,77 @@ async fn a_trace_is_created_through_the_guided_form_and_taken_through_its_life_c
         .await;
     assert_eq!(p.status, 403, "{}", p.body);
 
+    // The steps are in the audit log, each with the step as its purpose.
+    let node = Node::open(&web.data).unwrap();
+    let size = node.store.audit_size().unwrap();
+    let audit: Vec<String> = node
+        .store
+        .audit_entries(0, size, &Default::default())
+        .unwrap()
+        .iter()
+        .map(|e| String::from_utf8_lossy(&e.data).into_owned())
+        .filter(|e| e.contains(&format!("\"trace:{KEY}\"")))
+        .collect();
+    drop(node);
+    for step in [
+        "draft",
+        "send",
+        "acknowledge",
+        "answer",
+        "follow_up",
+        "close",
+    ] {
+        assert!(
+            audit
+                .iter()
+                .any(|e| e.contains(&format!("\"purpose\":\"{step}\""))),
+            "{step}: {audit:?}"
+        );
+    }
+
+    // A request with a blocking gap is refused until the gap is explained (a waiver).
+    let mut gap = form_with(&csrf, "create", &["id", "legal_basis"]);
+    gap.push(("id", "KE-DCI-2026-0003"));
+    let p = b.post("/traces/new", &gap).await;
+    let page = follow(&mut b, &p).await;
+    assert!(
+        page.body.contains("name=\"waiver_missing_legal_basis\""),
+        "{}",
+        page.body
+    );
+    let send3 = "/traces/KE%3AKE-DCI-2026-0003/send";
+    let p = b
+        .post(send3, &[("csrf", &csrf), ("purpose", CASE), ("to", "UG")])
+        .await;
+    assert_eq!(p.status, 409, "{}", p.body);
+    assert!(p.body.contains("This step was refused"), "{}", p.body);
+    assert_eq!(
+        Node::open(&web.data)
+            .unwrap()
+            .store
+            .trace("KE:KE-DCI-2026-0003")
+            .unwrap()
+            .unwrap()
+            .status,
+        "draft"
+    );
+    let p = b
+        .post(
+            send3,
+            &[
+                ("csrf", &csrf),
+                ("purpose", CASE),
+                ("to", "UG"),
+                (
+                    "waiver_missing_legal_basis",
+                    "Seized under the general police powers; cited on paper.",
+                ),
+            ],
+        )
+        .await;
+    let page = follow(&mut b, &p).await;
+    assert!(page.body.contains("The request is sent."), "{}", page.body);
+
     // Others may not create traces: the same refusal as the API's.
     let mut clerk = web.signed_in("clerk").await;
     let csrf = clerk.csrf().await;
@@ -489,7 +560,7 @@ async fn a_trace_is_created_through_the_guided_form_and_taken_through_its_life_c
     other.push(("id", "KE-DCI-2026-0002"));
     let p = clerk.post("/traces/new", &other).await;
     assert_eq!(p.status, 403, "{}", p.body);
-    assert_eq!(trace_count(&web.data), 1);
+    assert_eq!(trace_count(&web.data), 2);
     web.stop().await;
 }
 

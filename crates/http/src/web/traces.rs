@@ -714,6 +714,8 @@ fn label_of(field: &str) -> String {
 
 /// One gap of the completeness check, in words.
 struct GapView {
+    /// The gap's stable code (what a waiver names).
+    code: &'static str,
     field: String,
     blocking: bool,
     what: String,
@@ -725,6 +727,7 @@ fn gap_views(tr: &Tr, a: &tracemark_registry::tracing::Assessment) -> Vec<GapVie
     a.gaps
         .iter()
         .map(|g| GapView {
+            code: g.code.as_str(),
             field: request_field(g.field()),
             blocking: g.severity() == Severity::Blocking,
             what: tr.t(&format!("trace-gap-{}", g.code.as_str().replace('_', "-"))),
