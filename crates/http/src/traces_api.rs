@@ -872,21 +872,32 @@ pub async fn amend(
     Path(key): Path<String>,
     body: Bytes,
 ) -> Result<Json<schema::TraceRecorded>, ApiError> {
-    authorize_step(&state, &caller, &key, "amend").await?;
+    let r = amend_step(&state, &caller, key, body).await?;
+    Ok(Json(recorded_json(r)))
+}
+
+/// The step of `PUT /api/v1/traces/{key}` for `caller`, from its JSON body (same
+/// authorization, audit entry, validation and refusals): shared with the web pages.
+pub(crate) async fn amend_step(
+    state: &AppState,
+    caller: &Caller,
+    key: String,
+    body: Bytes,
+) -> Result<Recorded, ApiError> {
+    authorize_step(state, caller, &key, "amend").await?;
     let request = parse_request(&body)?;
     let by = caller.principal.id();
-    let at = now(&state)?;
+    let at = now(state)?;
     if traces::key_of(request.requesting_state, &request.id) != key {
         return Err(unprocessable(format!(
             "`id`: the body is trace {}, not {key}; a draft keeps its id and requesting state",
             traces::key_of(request.requesting_state, &request.id)
         )));
     }
-    let r = run_step(&state, move |node| {
+    run_step(state, move |node| {
         traces::amend(node, &key, request, &by, at)
     })
-    .await?;
-    Ok(Json(recorded_json(r)))
+    .await
 }
 
 /// Sends the draft to the confirmed requested states, explaining the gaps that remain in

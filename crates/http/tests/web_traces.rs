@@ -553,6 +553,50 @@ async fn a_trace_is_created_through_the_guided_form_and_taken_through_its_life_c
     let page = follow(&mut b, &p).await;
     assert!(page.body.contains("The request is sent."), "{}", page.body);
 
+    // Or the draft is amended through the same form (`PUT /api/v1/traces/{key}`'s step).
+    let mut gap = form_with(&csrf, "create", &["id", "legal_basis"]);
+    gap.push(("id", "KE-DCI-2026-0004"));
+    let p = b.post("/traces/new", &gap).await;
+    let page = follow(&mut b, &p).await;
+    let edit = "/traces/KE%3AKE-DCI-2026-0004/edit";
+    assert!(
+        page.body.contains(&format!("href=\"{edit}?purpose=")),
+        "{}",
+        page.body
+    );
+    let p = b.get(&format!("{edit}?purpose=amend")).await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(p.body.contains("The legal basis is missing."), "{}", p.body);
+    assert!(p.body.contains("value=\"KE-DCI-2026-0004\""), "{}", p.body);
+    let mut amended = form_with(&csrf, "create", &["id"]);
+    amended.push(("id", "KE-DCI-2026-0004"));
+    amended.push(("purpose", CASE));
+    let p = b.post(edit, &amended).await;
+    let page = follow(&mut b, &p).await;
+    assert!(page.body.contains("The draft is amended."), "{}", page.body);
+    assert!(
+        page.body.contains("Draft amended"),
+        "history: {}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("waiver_missing_legal_basis"),
+        "{}",
+        page.body
+    );
+    // Another id in the body is refused, at the field.
+    let mut other = form_with(&csrf, "create", &["id"]);
+    other.push(("id", "KE-DCI-2026-0005"));
+    other.push(("purpose", CASE));
+    let p = b.post(edit, &other).await;
+    assert_eq!(p.status, 422, "{}", p.body);
+    assert!(
+        p.body
+            .contains("Request reference: This value is not valid."),
+        "{}",
+        p.body
+    );
+
     // Others may not create traces: the same refusal as the API's.
     let mut clerk = web.signed_in("clerk").await;
     let csrf = clerk.csrf().await;
@@ -560,7 +604,7 @@ async fn a_trace_is_created_through_the_guided_form_and_taken_through_its_life_c
     other.push(("id", "KE-DCI-2026-0002"));
     let p = clerk.post("/traces/new", &other).await;
     assert_eq!(p.status, 403, "{}", p.body);
-    assert_eq!(trace_count(&web.data), 2);
+    assert_eq!(trace_count(&web.data), 3);
     web.stop().await;
 }
 

@@ -279,6 +279,12 @@ trace-field-rating = مدى الفائدة
 trace-field-comment = تعليق
 trace-close-submit = إغلاق عملية التعقّب
 
+## Amending a draft
+trace-edit-title = تعديل المسودة
+trace-edit-link = تعديل المسودة (استكمال ما يبيّن الفحص نقصه)
+trace-amend-submit = حفظ المسودة المعدّلة
+trace-done-amend = عُدّلت المسودة.
+
 ## Print
 trace-print-back = العودة إلى عملية التعقّب
 trace-print-hint = استخدموا أمر الطباعة في متصفحكم؛ لا تُطبع القوائم.

@@ -279,6 +279,12 @@ trace-field-rating = Usefulness
 trace-field-comment = Comment
 trace-close-submit = Close the trace
 
+## Amending a draft
+trace-edit-title = Amend the draft
+trace-edit-link = Amend the draft (fill what the check finds missing)
+trace-amend-submit = Save the amended draft
+trace-done-amend = The draft is amended.
+
 ## Print
 trace-print-back = Back to the trace
 trace-print-hint = Use your browser's Print command; the menus are left off the paper.

@@ -279,6 +279,12 @@ trace-field-rating = Utilidad
 trace-field-comment = Comentario
 trace-close-submit = Cerrar el rastreo
 
+## Amending a draft
+trace-edit-title = Modificar el borrador
+trace-edit-link = Modificar el borrador (completar lo que la comprobación señala)
+trace-amend-submit = Guardar el borrador modificado
+trace-done-amend = El borrador se ha modificado.
+
 ## Print
 trace-print-back = Volver al rastreo
 trace-print-hint = Use la orden Imprimir de su navegador; los menús no se imprimen.

@@ -279,6 +279,12 @@ trace-field-rating = Utilité
 trace-field-comment = Commentaire
 trace-close-submit = Clore le traçage
 
+## Amending a draft
+trace-edit-title = Modifier le brouillon
+trace-edit-link = Modifier le brouillon (compléter ce que la vérification signale)
+trace-amend-submit = Enregistrer le brouillon modifié
+trace-done-amend = Le brouillon est modifié.
+
 ## Print
 trace-print-back = Retour au traçage
 trace-print-hint = Utilisez la commande Imprimer de votre navigateur ; les menus ne sont pas imprimés.

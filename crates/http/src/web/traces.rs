@@ -55,6 +55,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/traces/new", get(new_page).post(new_submit))
         .route("/traces/{key}", get(case_page))
         .route("/traces/{key}/print", get(print_page))
+        .route("/traces/{key}/edit", get(edit_page).post(edit_submit))
         .route("/traces/{key}/{step}", post(step_submit))
 }
 
@@ -757,6 +758,10 @@ struct NewPage {
     /// Per marking row (existing and one blank): its kind and legibility options.
     mark_rows: Vec<(usize, MarkRow, Vec<Opt>, Vec<Opt>)>,
     import_rows: Vec<(usize, ImportRow)>,
+    /// Amending a draft: its key (percent-encoded) and the purpose it is read for.
+    editing: Option<(String, String)>,
+    /// A refusal by the life-cycle rules, in words.
+    refusal: Option<String>,
 }
 
 impl NewPage {
@@ -858,6 +863,8 @@ fn new_page_of(
         proposed,
         mark_rows,
         import_rows: imports.into_iter().enumerate().collect(),
+        editing: None,
+        refusal: None,
     }
 }
 
@@ -966,6 +973,12 @@ fn parse_form_request(
     })
 }
 
+/// The form field named by an engine message about a request (its first `` `path` ``).
+fn request_field_in(message: &str) -> String {
+    let named = message.split('`').nth(1).unwrap_or("id");
+    request_field(named)
+}
+
 /// `POST /traces/new`: `action=check` runs the completeness check; `action=create` puts the
 /// draft on record through [`traces_api::create_request`].
 async fn new_submit(
@@ -973,6 +986,28 @@ async fn new_submit(
     headers: HeaderMap,
     uri: Uri,
     Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    request_submit(state, headers, uri, pairs, None).await
+}
+
+/// `POST /traces/{key}/edit`: `action=check` as above; else the draft is amended through
+/// [`traces_api::amend_step`] (`PUT /api/v1/traces/{key}`).
+async fn edit_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(key): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    request_submit(state, headers, uri, pairs, Some(key)).await
+}
+
+async fn request_submit(
+    state: AppState,
+    headers: HeaderMap,
+    uri: Uri,
+    pairs: Vec<(String, String)>,
+    editing: Option<String>,
 ) -> Response {
     let (ctx, caller) = match ctx_or(&state, &headers, &uri) {
         Ok(x) => x,
@@ -984,6 +1019,18 @@ async fn new_submit(
         return ctx.error_page(&csrf_refused());
     }
     let form = RequestForm::from_fields(&f);
+    let purpose = f.get("purpose").to_owned();
+    let page_of = |form: RequestForm,
+                   errors: Vec<FieldErr>,
+                   gaps: Option<Vec<GapView>>,
+                   proposed: Vec<String>| {
+        let mut page = new_page_of(&ctx, form, errors, gaps, proposed);
+        if let Some(key) = &editing {
+            page.c = ctx.chrome("trace-edit-title");
+            page.editing = Some((enc(key), purpose.clone()));
+        }
+        page
+    };
     let me = match node_state(&state).await {
         Ok(s) => s,
         Err(e) => return ctx.error_page(&e),
@@ -991,7 +1038,7 @@ async fn new_submit(
     let request = match parse_form_request(&tr, &form, &me) {
         Ok(r) => r,
         Err(errors) => {
-            let page = new_page_of(&ctx, form, errors, None, Vec::new());
+            let page = page_of(form, errors, None, Vec::new());
             return ctx.render(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
@@ -1005,7 +1052,7 @@ async fn new_submit(
                     .map(|p| p.state.as_str().to_owned())
                     .collect();
                 let gaps = gap_views(&tr, &a);
-                let page = new_page_of(&ctx, form, Vec::new(), Some(gaps), proposed);
+                let page = page_of(form, Vec::new(), Some(gaps), proposed);
                 ctx.render(StatusCode::OK, &page)
             }
             Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
@@ -1014,37 +1061,109 @@ async fn new_submit(
                     label: tr.t("trace-field-registry-item"),
                     message: tr.t("trace-error-invalid"),
                 }];
-                let page = new_page_of(&ctx, form, errors, None, Vec::new());
+                let page = page_of(form, errors, None, Vec::new());
                 ctx.render(StatusCode::UNPROCESSABLE_ENTITY, &page)
             }
             Err(e) => ctx.error_page(&e),
         };
     }
-    match traces_api::create_request(&state, &caller, request).await {
-        Ok(r) => ctx.redirect(&format!(
-            "{}&done=draft",
-            key_path(&r.key, &form.case_reference)
-        )),
-        Err(e) if e.status == StatusCode::CONFLICT => {
+    let (result, done) = match &editing {
+        None => (
+            traces_api::create_request(&state, &caller, request).await,
+            "draft",
+        ),
+        Some(key) => {
+            let body = Bytes::from(form.to_json(&me).to_string());
+            (
+                traces_api::amend_step(&state, &caller, key.clone(), body).await,
+                "amend",
+            )
+        }
+    };
+    match result {
+        Ok(r) => {
+            let purpose = if purpose.is_empty() {
+                form.case_reference.clone()
+            } else {
+                purpose.clone()
+            };
+            ctx.redirect(&done_path(&r.key, &purpose, done))
+        }
+        Err(e) if e.status == StatusCode::CONFLICT && editing.is_none() => {
             let errors = vec![FieldErr {
                 field: "id".into(),
                 label: tr.t("trace-field-id"),
                 message: tr.t("trace-error-id-taken"),
             }];
-            let page = new_page_of(&ctx, form, errors, None, Vec::new());
+            let page = page_of(form, errors, None, Vec::new());
+            ctx.render(StatusCode::CONFLICT, &page)
+        }
+        Err(e) if e.status == StatusCode::CONFLICT => {
+            let mut page = page_of(form, Vec::new(), None, Vec::new());
+            page.refusal = Some(tr.arg("trace-refused", "reason", &e.message));
             ctx.render(StatusCode::CONFLICT, &page)
         }
         Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
+            let field = request_field_in(&e.message);
             let errors = vec![FieldErr {
-                field: "id".into(),
-                label: tr.t("trace-field-id"),
+                label: tr.t(&label_of(&field)),
+                field,
                 message: tr.t("trace-error-invalid"),
             }];
-            let page = new_page_of(&ctx, form, errors, None, Vec::new());
+            let page = page_of(form, errors, None, Vec::new());
             ctx.render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
         Err(e) => ctx.error_page(&e),
     }
+}
+
+/// `GET /traces/{key}/edit?purpose=`: the draft in the guided form, checked.
+async fn edit_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(key): Path<String>,
+    Query(p): Query<CaseParams>,
+) -> Response {
+    let (ctx, caller) = match ctx_or(&state, &headers, &uri) {
+        Ok(x) => x,
+        Err(r) => return *r,
+    };
+    let tr = ctx.tr;
+    let purpose = match purpose_of(p.purpose.as_deref()) {
+        Ok(Some(p)) => p,
+        _ => return ctx.render(StatusCode::OK, &ask_page(&ctx, &key, None)),
+    };
+    let doc = match traces_api::trace_doc(&state, &caller, key.clone(), &purpose).await {
+        Ok(d) => d,
+        Err(e) => return ctx.error_page(&e),
+    };
+    let Ok(request) = serde_json::from_value::<TraceRequest>(doc["request"].clone()) else {
+        return ctx.error_page(&ApiError::internal("a stored request does not read back"));
+    };
+    let form = RequestForm::from_request(&request);
+    let (gaps, proposed) =
+        match trace_api::assess_request(&state, &caller, Some(&purpose), request).await {
+            Ok(a) => (
+                Some(gap_views(&tr, &a)),
+                a.proposals
+                    .iter()
+                    .map(|p| p.state.as_str().to_owned())
+                    .collect(),
+            ),
+            Err(e) => return ctx.error_page(&e),
+        };
+    let mut page = new_page_of(&ctx, form, Vec::new(), gaps, proposed);
+    page.c = ctx.chrome("trace-edit-title");
+    page.editing = Some((enc(&key), purpose));
+    ctx.render(StatusCode::OK, &page)
+}
+
+/// The case page after `step`, which says what was done.
+fn done_path(key: &str, purpose: &str, step: &str) -> String {
+    let path = key_path(key, purpose);
+    let sep = if path.contains('?') { '&' } else { '?' };
+    format!("{path}{sep}done={step}")
 }
 
 // --- The case page -----------------------------------------------------------------------
@@ -1773,6 +1892,7 @@ async fn case_page(
                 .filter(|d| {
                     [
                         "draft",
+                        "amend",
                         "send",
                         "acknowledge",
                         "answer",
@@ -1987,7 +2107,7 @@ async fn step_submit(
         _ => traces_api::close_step(&state, &caller, k, body).await,
     };
     match result {
-        Ok(r) => ctx.redirect(&format!("{}&done={step}", key_path(&r.key, &purpose))),
+        Ok(r) => ctx.redirect(&done_path(&r.key, &purpose, &step)),
         Err(e) if e.status == StatusCode::CONFLICT => {
             let refusal = tr.arg("trace-refused", "reason", &e.message);
             let page = case_of(&state, &ctx, &caller, &key, &purpose).await;
