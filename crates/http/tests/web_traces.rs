@@ -763,23 +763,38 @@ async fn wait_for_status(data: &std::path::Path, status: &str) {
     panic!("trace {KEY} never reached {status}");
 }
 
-/// How a browser test drives "create and answer a trace between two nodes" (for the
-/// integrator's Chromium test): each node seeded as `tests/common/web.rs` seeds one (so
-/// `tracer` is the tracing officer, with TOTP) and made a peer of the other.
+/// How a browser test can drive "create and answer a trace between two nodes" (for the
+/// integrator's Chromium test), as [`kenya_sends_through_its_pages_and_uganda_answers_through_its_own`]
+/// does over HTTP:
 ///
-/// 1. Kenya, as `tracer`: `GET /traces/new`, fill the fields of [`complete_request`] (the
-///    labels are the inputs' `<label for>`: `id`, `case_reference`, … `marking_text_0`), press
-///    the button `action=create` ("Save as a draft") → the case page
-///    `/traces/KE%3A<id>?purpose=<case>`.
-/// 2. There, in the form "Send the request": field `to` = `UG`, press "Send".
-/// 3. Uganda, as `tracer`: `GET /traces` → the inbox row links to the case page; open it
-///    (give a purpose if asked: field `purpose`).
-/// 4. "Acknowledge receipt" (optional `note`) → press "Record the acknowledgement".
-/// 5. "Answer the request": the form is prefilled from the registry (fields `answer_kind`,
-///    `summary`, `holder_name`, …); edit and press "Send the answer".
-/// 6. Back on Kenya's case page the exchange with UG reads "answered".
+/// - **Setup.** Two nodes, `KE` and `UG`, each seeded as `tests/common/web.rs` seeds one
+///   ([`seed`]: `tracer` is the tracing officer, password [`PASSWORD`], TOTP enrolled; the
+///   harness's [`RECORDS`] imported so Uganda's registry holds the Glock `AB1234`), on one
+///   clock, made peers of each other ([`introduce`]: `federation::add_peer` both ways).
+/// - **Kenya, as `tracer`:** sign in at `/sign-in` (`account`, `password`, `totp`). Open
+///   `/traces/new`. Fill the inputs (each has a `<label for>`; ids = names) with the values of
+///   [`complete_request`] — `id`, `case_reference`, `requesting_agency`, `officer`, radio
+///   `priority`, select `kind`, `type`, `make`, `model`, `calibre`, `country_of_manufacture`,
+///   `year_of_manufacture`, `marking_text_0` / select `marking_kind_0` / `marking_component_0`,
+///   `import_text_0` / `import_country_0` / `import_year_0`, textarea `photos`, select
+///   `illicit_reason`, textareas `illicit_details`, `legal_basis`, `found_date`,
+///   `found_country`, `found_place`, textareas `found_description`, `intended_use`. Optional:
+///   press "Check the request" (`button[name=action][value=check]`) and see the gaps at the
+///   fields. Press "Save as a draft" (`button[name=action][value=create]`) → 303 to
+///   `/traces/KE%3A<id>?purpose=<case>&done=draft`.
+/// - On that page, form `action=/traces/KE%3A<id>/send`: input `to` = `UG`, press "Send" →
+///   "The request is sent.". Wait until the exchange with UG reads "delivered" (reload; the
+///   server's delivery task carries the message in the background).
+/// - **Uganda, as `tracer`:** `/traces` → the inbox (`section[aria-labelledby=inbox]`) has a
+///   row linking to `/traces/KE%3A<id>?purpose=<case>`. Open it. Form
+///   `…/acknowledge`: optional `note`, press "Record the acknowledgement". Then the form
+///   `.answer-form` (`…/answer`) is prefilled from Uganda's registry: select `answer_kind`,
+///   textarea `summary`, `holder_name`, `holder_country`, …; edit `summary`, press "Send the
+///   answer" → "The answer is recorded.".
+/// - **Kenya:** reload the case page until the exchange with UG reads "answered" and the
+///   answer's findings are shown; "Close the trace" (`rating_UG`, `comment_UG`) ends it.
 #[allow(dead_code)]
-pub(crate) const BROWSER_SCRIPT: &str = "see the doc comment";
+pub(crate) const BROWSER_SCRIPT: &str = "see the documentation of this constant";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kenya_sends_through_its_pages_and_uganda_answers_through_its_own() {

@@ -6,6 +6,8 @@
 //! | `GET /traces` | inbox (requests received) and outbox (sent), with state, peer states, what is overdue |
 //! | `GET /traces/new?item=&case=` | the guided request form, prefilled from the item's trace draft when `item` and `case` are given, with the completeness check per field |
 //! | `POST /traces/new` | `action=check`: the completeness check per field, nothing stored; `action=create`: the draft is put on record, 303 to its case page (422 naming the fields when the request is malformed, nothing stored) |
+//! | `GET /traces/{key}/edit?purpose=` | a draft in the guided form, checked |
+//! | `POST /traces/{key}/edit` | `action=check` as above; else the draft is amended (same fields as `/traces/new`, plus `purpose`), 303 to its case page |
 //! | `GET /traces/{key}?purpose=` | the case: request, state, deadlines, exchanges, history, the allowed steps as forms (without a purpose: asks for one) |
 //! | `POST /traces/{key}/send` | `to`, `waiver_<gap>`: sends the draft |
 //! | `POST /traces/{key}/acknowledge` | `note` (and `for`, `channel` on the requesting side: a step that came another way) |
@@ -21,8 +23,9 @@
 //! **Same functions as the API.** Reads: [`traces_api::trace_rows`], [`traces_api::trace_doc`],
 //! [`traces_api::overdue_doc`], [`trace_api::draft_request`] (`/items/{key}/trace-draft`),
 //! [`trace_api::assess_request`] (`/traces/check`), [`trace_api::draft_answer`]
-//! (`/traces/answer-draft`). Writes: [`traces_api::create_request`] (`POST /traces`) and
-//! the `*_step` functions of `POST /traces/{key}/…`, given the JSON body the API would get:
+//! (`/traces/answer-draft`). Writes: [`traces_api::create_request`] (`POST /traces`),
+//! [`traces_api::amend_step`] (`PUT /traces/{key}`) and the `*_step` functions of
+//! `POST /traces/{key}/…`, given the JSON body the API would get:
 //! same policy decision, audit entry, validation and life-cycle refusals. A refusal by the
 //! life-cycle rules (409) is shown on the case page in words, with the engine's own reason.
 //!
