@@ -16,6 +16,7 @@ dash-traces-count = { $count ->
    *[other] { $n } traces are open.
 }
 dash-traces-empty = There is no open trace at the moment. A new request can be started at any time.
+dash-trace-state = { $role }, { $status }
 dash-traces-all = All traces
 dash-hits-title = Hits on items your agency reported lost or stolen
 dash-hits-empty = No one has come across an item your agency reported lost or stolen. You will see it here when it happens.

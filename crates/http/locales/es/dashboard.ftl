@@ -16,6 +16,7 @@ dash-traces-count = { $count ->
    *[other] Hay { $n } rastreos abiertos.
 }
 dash-traces-empty = No hay ningún rastreo abierto en este momento. Puede iniciar una nueva solicitud cuando quiera.
+dash-trace-state = { $role }, { $status }
 dash-traces-all = Todos los rastreos
 dash-hits-title = Coincidencias con artículos que su organismo declaró perdidos o robados
 dash-hits-empty = Nadie ha encontrado un artículo que su organismo declarara perdido o robado. Lo verá aquí cuando ocurra.

@@ -16,6 +16,7 @@ dash-traces-count = { $count ->
    *[other] { $n } traçages sont en cours.
 }
 dash-traces-empty = Aucun traçage n’est en cours pour le moment. Une nouvelle demande peut être lancée à tout moment.
+dash-trace-state = { $role }, { $status }
 dash-traces-all = Tous les traçages
 dash-hits-title = Résultats sur des articles déclarés perdus ou volés par votre organisme
 dash-hits-empty = Personne n’a rencontré d’article que votre organisme a déclaré perdu ou volé. Vous le verrez ici si cela arrive.

@@ -40,14 +40,14 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 /// One trace as the dashboard lists it.
-pub(super) struct TraceLine {
-    pub href: String,
-    pub key: String,
-    pub case: String,
-    pub status: String,
-    pub role: String,
-    pub updated: String,
-    pub datetime: String,
+struct TraceLine {
+    href: String,
+    key: String,
+    case: String,
+    /// Its side and life-cycle state, in words.
+    state: String,
+    updated: String,
+    datetime: String,
 }
 
 /// One overdue obligation.
@@ -138,8 +138,13 @@ async fn dashboard(State(state): State<AppState>, headers: HeaderMap, uri: Uri) 
             .filter(|r| r.status != "closed")
             .map(|r| TraceLine {
                 href: key_path(&r.key, &r.case_reference),
-                status: row_status(&tr, &r.status),
-                role: tr.code("trace-role", &r.role),
+                state: tr.args(
+                    "dash-trace-state",
+                    &[
+                        ("role", tr.code("trace-role", &r.role).into()),
+                        ("status", row_status(&tr, &r.status).into()),
+                    ],
+                ),
                 updated: tr.date(&r.updated_at),
                 datetime: r.updated_at,
                 case: r.case_reference,

@@ -722,9 +722,10 @@ struct GapView {
     code: &'static str,
     field: String,
     blocking: bool,
+    /// Whether a waiver may explain it (an urgent request without a reason may not be sent).
+    waivable: bool,
     what: String,
     why: String,
-    detail: String,
 }
 
 fn gap_views(tr: &Tr, a: &tracemark_registry::tracing::Assessment) -> Vec<GapView> {
@@ -739,7 +740,7 @@ fn gap_views(tr: &Tr, a: &tracemark_registry::tracing::Assessment) -> Vec<GapVie
                 "trace-gap-{}-why",
                 g.code.as_str().replace('_', "-")
             )),
-            detail: g.detail.clone().unwrap_or_default(),
+            waivable: g.code.waivable(),
         })
         .collect()
 }
