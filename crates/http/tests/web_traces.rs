@@ -338,6 +338,7 @@ async fn a_trace_is_created_through_the_guided_form_and_taken_through_its_life_c
         .await;
     assert_eq!(p.status, 409, "{}", p.body);
     assert!(p.body.contains("This step was refused"), "{}", p.body);
+    assert!(p.body.contains("while the trace is sent."), "{}", p.body);
 
     // Uganda's acknowledgement came by letter, its answer by e-mail.
     let p = b
@@ -526,6 +527,11 @@ async fn a_trace_is_created_through_the_guided_form_and_taken_through_its_life_c
         .await;
     assert_eq!(p.status, 409, "{}", p.body);
     assert!(p.body.contains("This step was refused"), "{}", p.body);
+    assert!(
+        p.body.contains("The request may not be sent yet"),
+        "{}",
+        p.body
+    );
     assert_eq!(
         Node::open(&web.data)
             .unwrap()

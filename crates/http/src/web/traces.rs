@@ -1104,7 +1104,12 @@ async fn request_submit(
         }
         Err(e) if e.status == StatusCode::CONFLICT => {
             let mut page = page_of(form, Vec::new(), None, Vec::new());
-            page.refusal = Some(tr.arg("trace-refused", "reason", &e.message));
+            page.refusal = Some(refusal_words(
+                &tr,
+                &row_status(&tr, "draft"),
+                false,
+                &e.message,
+            ));
             ctx.render(StatusCode::CONFLICT, &page)
         }
         Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
@@ -1161,6 +1166,17 @@ async fn edit_page(
     page.c = ctx.chrome("trace-edit-title");
     page.editing = Some((enc(&key), purpose));
     ctx.render(StatusCode::OK, &page)
+}
+
+/// A refusal by the life-cycle rules in words: why, in the page's language, then the
+/// engine's own reason (in English) for the record.
+fn refusal_words(tr: &Tr, status: &str, draft: bool, reason: &str) -> String {
+    let why = if draft && reason.starts_with("the request may not be sent") {
+        tr.t("trace-refused-gaps")
+    } else {
+        tr.arg("trace-refused", "status", status)
+    };
+    format!("{why} {}", tr.arg("trace-refused-detail", "reason", reason))
 }
 
 /// The case page after `step`, which says what was done.
@@ -1424,6 +1440,8 @@ struct CasePage {
     outcomes: Vec<Opt>,
     grounds: Vec<Opt>,
     channels: Vec<Opt>,
+    /// The trace's life-cycle state, in words.
+    status_words: String,
     /// The requested states (options for `for`, follow-up and feedback).
     states: Vec<String>,
     answered_states: Vec<String>,
@@ -1646,6 +1664,7 @@ async fn case_of(
         outcomes: Vec::new(),
         grounds: Vec::new(),
         channels: options(&tr, "trace-channel", &CHANNELS, "", true),
+        status_words: row_status(&tr, &status),
         states: states.clone(),
         answered_states,
         send_to: String::new(),
@@ -1854,6 +1873,7 @@ fn ask_page(ctx: &Ctx, key: &str, error: Option<String>) -> CasePage {
         outcomes: Vec::new(),
         grounds: Vec::new(),
         channels: Vec::new(),
+        status_words: String::new(),
         states: Vec::new(),
         answered_states: Vec::new(),
         send_to: String::new(),
@@ -2084,7 +2104,8 @@ async fn step_submit(
         match page {
             Ok(mut p) => {
                 p.errors = errors;
-                p.refusal = refusal;
+                p.refusal = refusal
+                    .map(|reason| refusal_words(&tr, &p.status_words, p.actions.send, &reason));
                 if step == "answer" {
                     p.answer = AnswerForm::from_fields(&f);
                     p.outcomes = options(&tr, "trace-outcome", &OUTCOMES, &p.answer.kind, true);
@@ -2113,7 +2134,7 @@ async fn step_submit(
     match result {
         Ok(r) => ctx.redirect(&done_path(&r.key, &purpose, &step)),
         Err(e) if e.status == StatusCode::CONFLICT => {
-            let refusal = tr.arg("trace-refused", "reason", &e.message);
+            let refusal = e.message.clone();
             let page = case_of(&state, &ctx, &caller, &key, &purpose).await;
             rerender(page, StatusCode::CONFLICT, Vec::new(), Some(refusal))
         }
