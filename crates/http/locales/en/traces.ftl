@@ -221,6 +221,7 @@ trace-step-received = received from the other state
 trace-refused-title = This step was refused
 trace-refused = The rules of the trace’s life cycle do not allow this step while the trace is { $status }.
 trace-refused-gaps = The request may not be sent yet: each missing item must be filled in (amend the draft) or explained below.
+trace-refused-amend = Only a draft can be amended: this request has already been sent.
 trace-refused-detail = The registry’s reason, in English: “{ $reason }”
 trace-done-draft = The request is saved as a draft. Check it below, then send it.
 trace-done-send = The request is sent.

@@ -221,6 +221,7 @@ trace-step-received = recibido del otro Estado
 trace-refused-title = Este paso fue rechazado
 trace-refused = Las reglas del ciclo de vida del rastreo no permiten este paso mientras el rastreo está en estado «{ $status }».
 trace-refused-gaps = La solicitud aún no puede enviarse: cada elemento que falta debe completarse (modifique el borrador) o explicarse abajo.
+trace-refused-amend = Solo se puede modificar un borrador: esta solicitud ya se ha enviado.
 trace-refused-detail = Motivo dado por el registro, en inglés: «{ $reason }»
 trace-done-draft = La solicitud se ha guardado como borrador. Revísela abajo y luego envíela.
 trace-done-send = La solicitud se ha enviado.

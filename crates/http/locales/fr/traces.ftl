@@ -221,6 +221,7 @@ trace-step-received = reçu de l’autre État
 trace-refused-title = Cette étape a été refusée
 trace-refused = Les règles du cycle de vie du traçage ne permettent pas cette étape tant que le traçage est à l’état « { $status } ».
 trace-refused-gaps = La demande ne peut pas encore être envoyée : chaque élément manquant doit être complété (modifiez le brouillon) ou expliqué ci-dessous.
+trace-refused-amend = Seul un brouillon peut être modifié : cette demande a déjà été envoyée.
 trace-refused-detail = Motif donné par le registre, en anglais : « { $reason } »
 trace-done-draft = La demande est enregistrée comme brouillon. Vérifiez-la ci-dessous, puis envoyez-la.
 trace-done-send = La demande est envoyée.

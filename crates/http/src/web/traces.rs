@@ -1104,11 +1104,10 @@ async fn request_submit(
         }
         Err(e) if e.status == StatusCode::CONFLICT => {
             let mut page = page_of(form, Vec::new(), None, Vec::new());
-            page.refusal = Some(refusal_words(
-                &tr,
-                &row_status(&tr, "draft"),
-                false,
-                &e.message,
+            page.refusal = Some(format!(
+                "{} {}",
+                tr.t("trace-refused-amend"),
+                tr.arg("trace-refused-detail", "reason", &e.message)
             ));
             ctx.render(StatusCode::CONFLICT, &page)
         }
