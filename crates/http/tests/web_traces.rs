@@ -447,6 +447,13 @@ async fn a_trace_is_created_through_the_guided_form_and_taken_through_its_life_c
     assert_eq!(row.status, "closed");
     drop(node);
 
+    // A sent request is not amended any more: refused, in words.
+    let mut late = form_with(&csrf, "create", &[]);
+    late.push(("purpose", CASE));
+    let p = b.post(&format!("/traces/{KEY_ENC}/edit"), &late).await;
+    assert_eq!(p.status, 409, "{}", p.body);
+    assert!(p.body.contains("Only a draft can be amended"), "{}", p.body);
+
     // The print view.
     let p = b
         .get(&format!("/traces/{KEY_ENC}/print?purpose=print"))
@@ -605,6 +612,7 @@ async fn a_trace_is_created_through_the_guided_form_and_taken_through_its_life_c
 
     // Others may not create traces: the same refusal as the API's.
     let mut clerk = web.signed_in("clerk").await;
+    assert_eq!(clerk.get("/traces/new").await.status, 403);
     let csrf = clerk.csrf().await;
     let mut other = form_with(&csrf, "create", &["id"]);
     other.push(("id", "KE-DCI-2026-0002"));

@@ -890,6 +890,24 @@ async fn new_page(
         Err(r) => return *r,
     };
     let tr = ctx.tr;
+    // The form is for those who may draft a trace (the policy is asked without an audit
+    // entry: creating is authorized and audited by `create_request`).
+    let may_trace = state
+        .policy()
+        .decide(
+            &caller.principal,
+            tracemark_access::policy::Action::Trace,
+            &tracemark_access::policy::Resource::Registry,
+            "",
+        )
+        .is_ok_and(|d| d.allowed);
+    if !may_trace {
+        return ctx.error_page(&ApiError::new(
+            StatusCode::FORBIDDEN,
+            crate::schema::ErrorCode::Forbidden,
+            "only tracing officers draft traces",
+        ));
+    }
     let item = p.item.unwrap_or_default().trim().to_owned();
     let case = p.case.unwrap_or_default().trim().to_owned();
     let mut errors = Vec::new();
