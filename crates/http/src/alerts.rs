@@ -323,21 +323,7 @@ pub async fn list(
             "limit must be 1 to {MAX_NOTIFICATIONS_LIMIT}"
         )));
     }
-    state
-        .authorize(
-            &caller,
-            Action::ReadNotifications,
-            &Resource::Registry,
-            &format!("notifications:{}", caller.principal.agency),
-            "",
-        )
-        .await?;
-    let agency = caller.principal.agency.clone();
-    let rows = state
-        .reader()
-        .run(move |node| node.store.notifications(&agency, after, limit))
-        .await?
-        .map_err(|e| ApiError::internal(format!("reading notifications: {e}")))?;
+    let rows = notifications_of(&state, &caller, after, limit).await?;
     let next = rows.last().map(|r| r.id);
     let notifications = rows
         .into_iter()
@@ -354,4 +340,29 @@ pub async fn list(
         notifications,
         next,
     }))
+}
+
+/// The notifications of the caller's agency after `after`, at most `limit`, oldest first, as
+/// `GET /api/v1/notifications` reads them (same authorization): shared with the web pages.
+pub(crate) async fn notifications_of(
+    state: &AppState,
+    caller: &Caller,
+    after: u64,
+    limit: u64,
+) -> Result<Vec<tracemark_store::NotificationRow>, ApiError> {
+    state
+        .authorize(
+            caller,
+            Action::ReadNotifications,
+            &Resource::Registry,
+            &format!("notifications:{}", caller.principal.agency),
+            "",
+        )
+        .await?;
+    let agency = caller.principal.agency.clone();
+    state
+        .reader()
+        .run(move |node| node.store.notifications(&agency, after, limit))
+        .await?
+        .map_err(|e| ApiError::internal(format!("reading notifications: {e}")))
 }

@@ -939,3 +939,89 @@ pub async fn openapi_json(State(state): State<AppState>) -> Response {
     )
         .into_response()
 }
+
+/// One commit to the ledger: the records one import (or one batch of a large import)
+/// appended, as the ledger's leaves tell it (each leaf keeps when and by whom it was
+/// recorded; a batch shares both).
+#[derive(Debug, Clone)]
+pub(crate) struct ImportBatch {
+    pub recorded_at: String,
+    pub recorded_by: String,
+    /// The ledger indexes of its first and last record.
+    pub first: u64,
+    pub last: u64,
+    /// The items its records declare or concern, in order, each once (at most 5).
+    pub items: Vec<String>,
+}
+
+impl ImportBatch {
+    pub fn records(&self) -> u64 {
+        self.last - self.first + 1
+    }
+}
+
+/// The latest commits to the ledger, newest first (at most `max`), read from its last `scan`
+/// leaves, for `caller`: a read of the ledger, authorized as `GET /api/v1/ledger/leaves/{i}`
+/// is (leaves hold whole records). The ledger is where the engine records imports, so this
+/// is the honest list of them.
+pub(crate) async fn recent_imports(
+    state: &AppState,
+    caller: &Caller,
+    scan: u64,
+    max: usize,
+) -> Result<Vec<ImportBatch>, ApiError> {
+    state
+        .authorize(
+            caller,
+            Action::ReadLedger,
+            &Resource::Registry,
+            "ledger",
+            "",
+        )
+        .await?;
+    state
+        .reader()
+        .run(move |node| -> Result<Vec<ImportBatch>, StoreError> {
+            let size = node.store.ledger_size()?;
+            let from = size.saturating_sub(scan);
+            let mut batches: Vec<ImportBatch> = Vec::new();
+            node.store.scan_leaves(from, size, &mut |leaf| {
+                let Ok(env) = tracemark_registry::envelope::decode(&leaf.data, false) else {
+                    return Ok(());
+                };
+                let item = env
+                    .record
+                    .get("key")
+                    .or_else(|| env.record.get("item"))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+                match batches.last_mut() {
+                    Some(b)
+                        if b.recorded_at == env.recorded_at
+                            && b.recorded_by == env.recorded_by
+                            && b.last + 1 == leaf.index =>
+                    {
+                        b.last = leaf.index;
+                        if let Some(k) = item {
+                            if b.items.len() < 5 && !b.items.contains(&k) {
+                                b.items.push(k);
+                            }
+                        }
+                    }
+                    _ => batches.push(ImportBatch {
+                        recorded_at: env.recorded_at,
+                        recorded_by: env.recorded_by,
+                        first: leaf.index,
+                        last: leaf.index,
+                        items: item.into_iter().collect(),
+                    }),
+                }
+                Ok(())
+            })?;
+            batches.reverse();
+            batches.truncate(max);
+            Ok(batches)
+        })
+        .await?
+        .map_err(|e| ApiError::internal(format!("reading the ledger: {e}")))
+}

@@ -55,21 +55,33 @@ pub async fn draft(
     Query(p): Query<DraftParams>,
 ) -> Result<Json<Value>, ApiError> {
     let case = check_purpose(Some(&p.case), true)?;
-    read_item(&state, &caller, Action::ReadCustody, key.clone(), &case).await?;
+    let draft = draft_request(&state, &caller, key, case, p.id).await?;
+    Ok(Json(serde_json::to_value(&draft).map_err(|e| {
+        ApiError::internal(format!("encoding the draft: {e}"))
+    })?))
+}
+
+/// The draft request for the item `key`, as `GET /api/v1/items/{key}/trace-draft` makes it
+/// (a custody read with the checked `case` as purpose, audited): shared with the web pages.
+pub(crate) async fn draft_request(
+    state: &AppState,
+    caller: &Caller,
+    key: String,
+    case: String,
+    id: Option<String>,
+) -> Result<TraceRequest, ApiError> {
+    read_item(state, caller, Action::ReadCustody, key.clone(), &case).await?;
     let who = Requester {
-        trace_id: p.id.clone().unwrap_or_else(|| format!("TR-{key}")),
+        trace_id: id.unwrap_or_else(|| format!("TR-{key}")),
         agency: caller.principal.agency.clone(),
         officer: caller.principal.name.clone(),
         case_reference: case,
     };
-    let draft = state
+    state
         .reader()
         .run(move |node| tracing::draft_from_item(node, &key, &who))
         .await?
-        .map_err(tracing_failure)?;
-    Ok(Json(serde_json::to_value(&draft).map_err(|e| {
-        ApiError::internal(format!("encoding the draft: {e}"))
-    })?))
+        .map_err(tracing_failure)
 }
 
 fn tracing_failure(e: TracingError) -> ApiError {
@@ -115,6 +127,18 @@ async fn authorized_request(
     body: &Bytes,
 ) -> Result<TraceRequest, ApiError> {
     let request = parse_request(body)?;
+    authorize_assessment(state, caller, purpose, &request).await?;
+    Ok(request)
+}
+
+/// Authorizes (and audits) what the assessment of `request` reads: its registry item's
+/// custody (a purpose is required), or else the right to search.
+async fn authorize_assessment(
+    state: &AppState,
+    caller: &Caller,
+    purpose: Option<&str>,
+    request: &TraceRequest,
+) -> Result<(), ApiError> {
     match &request.registry_item {
         Some(key) => {
             let purpose = check_purpose(purpose, true)?;
@@ -140,7 +164,24 @@ async fn authorized_request(
                 .await?;
         }
     }
-    Ok(request)
+    Ok(())
+}
+
+/// The completeness check of `request` and its proposed recipients, as
+/// `POST /api/v1/traces/check` gives them (same authorization and audit): shared with the
+/// web pages.
+pub(crate) async fn assess_request(
+    state: &AppState,
+    caller: &Caller,
+    purpose: Option<&str>,
+    request: TraceRequest,
+) -> Result<tracing::Assessment, ApiError> {
+    authorize_assessment(state, caller, purpose, &request).await?;
+    state
+        .reader()
+        .run(move |node| tracing::assess(node, &request))
+        .await?
+        .map_err(tracing_failure)
 }
 
 /// Check a trace request: its gaps (blocking or weakening, each with why it matters and what
@@ -318,18 +359,34 @@ pub async fn answer_draft(
 ) -> Result<Json<Value>, ApiError> {
     let purpose = check_purpose(p.purpose.as_deref(), true)?;
     let request = parse_request(&body)?;
+    Ok(Json(
+        draft_answer(&state, &caller, &purpose, request)
+            .await?
+            .to_json(),
+    ))
+}
+
+/// The answer drafted from this registry for a received `request`, as
+/// `POST /api/v1/traces/answer-draft` drafts it (same authorization, need-to-know and
+/// custody reads on record), `purpose` checked by the caller: shared with the web pages.
+pub(crate) async fn draft_answer(
+    state: &AppState,
+    caller: &Caller,
+    purpose: &str,
+    request: TraceRequest,
+) -> Result<tracing::DraftAnswer, ApiError> {
     // Reading custody is what an answer is made of: the caller must be allowed it at all.
     state
         .authorize(
-            &caller,
+            caller,
             Action::ReadCustody,
             &Resource::Registry,
             &format!("trace answer draft:{}", request.id.as_str()),
-            &purpose,
+            purpose,
         )
         .await?;
     let index = state.search_index();
-    let custodians = state.visible_custodians(&caller, &index.index, &purpose)?;
+    let custodians = state.visible_custodians(caller, &index.index, purpose)?;
     let draft = state
         .reader()
         .run(move |node| tracing::draft_answer(node, &index.index, &request, custodians.as_deref()))
@@ -337,14 +394,7 @@ pub async fn answer_draft(
         .map_err(tracing_failure)?;
     // Each record the findings come from is a custody read of its own, on record.
     for c in &draft.candidates {
-        read_item(
-            &state,
-            &caller,
-            Action::ReadCustody,
-            c.key.clone(),
-            &purpose,
-        )
-        .await?;
+        read_item(state, caller, Action::ReadCustody, c.key.clone(), purpose).await?;
     }
-    Ok(Json(draft.to_json()))
+    Ok(draft)
 }

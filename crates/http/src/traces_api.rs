@@ -461,20 +461,7 @@ pub async fn list(
         }
     }
     let case = p.case.filter(|s| !s.is_empty());
-    state
-        .authorize(
-            &caller,
-            Action::ReadTrace,
-            &Resource::Registry,
-            "traces",
-            &purpose,
-        )
-        .await?;
-    let rows = state
-        .reader()
-        .run(|node| node.store.traces())
-        .await?
-        .map_err(store_failure)?;
+    let rows = trace_rows(&state, &caller, &purpose).await?;
     let matching: Vec<TraceRow> = rows
         .into_iter()
         .filter(|r| status.as_ref().is_none_or(|s| &r.status == s))
@@ -494,6 +481,29 @@ pub async fn list(
         limit,
         traces,
     }))
+}
+
+/// Every trace row of this node, most recently changed first, for `caller` (authorized and
+/// audited as `GET /api/v1/traces` is): the list's read, shared with the web pages.
+pub(crate) async fn trace_rows(
+    state: &AppState,
+    caller: &Caller,
+    purpose: &str,
+) -> Result<Vec<TraceRow>, ApiError> {
+    state
+        .authorize(
+            caller,
+            Action::ReadTrace,
+            &Resource::Registry,
+            "traces",
+            purpose,
+        )
+        .await?;
+    state
+        .reader()
+        .run(|node| node.store.traces())
+        .await?
+        .map_err(store_failure)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -526,16 +536,27 @@ pub async fn show(
     Query(p): Query<TracePurpose>,
 ) -> Result<Json<Value>, ApiError> {
     let purpose = check_purpose(p.purpose.as_deref(), true)?;
+    Ok(Json(trace_doc(&state, &caller, key, &purpose).await?))
+}
+
+/// One trace as `GET /api/v1/traces/{key}` shows it, for `caller` (authorized and audited
+/// with `purpose`, which the caller must have checked): shared with the web pages.
+pub(crate) async fn trace_doc(
+    state: &AppState,
+    caller: &Caller,
+    key: String,
+    purpose: &str,
+) -> Result<Value, ApiError> {
     state
         .authorize(
-            &caller,
+            caller,
             Action::ReadTrace,
             &Resource::Registry,
             &trace_resource(&key),
-            &purpose,
+            purpose,
         )
         .await?;
-    let doc = state
+    state
         .reader()
         .run(move |node| -> Result<Value, ApiError> {
             let t = traces::load(node, &key)
@@ -543,8 +564,7 @@ pub async fn show(
                 .ok_or_else(|| ApiError::not_found(format!("no trace '{key}'")))?;
             trace_view(node, &t)
         })
-        .await??;
-    Ok(Json(doc))
+        .await?
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -577,16 +597,26 @@ pub async fn overdue(
     Query(p): Query<OptionalPurpose>,
 ) -> Result<Json<Value>, ApiError> {
     let purpose = check_purpose(p.purpose.as_deref(), false)?;
+    Ok(Json(overdue_doc(&state, &caller, &purpose).await?))
+}
+
+/// The overdue list and the reminders due now, as `GET /api/v1/traces/overdue` answers them,
+/// for `caller` (authorized and audited): shared with the web pages.
+pub(crate) async fn overdue_doc(
+    state: &AppState,
+    caller: &Caller,
+    purpose: &str,
+) -> Result<Value, ApiError> {
     state
         .authorize(
-            &caller,
+            caller,
             Action::ReadTrace,
             &Resource::Registry,
             "traces:overdue",
-            &purpose,
+            purpose,
         )
         .await?;
-    let at = now(&state)?;
+    let at = now(state)?;
     let (review, rows) = state
         .reader()
         .run(move |node| {
@@ -638,11 +668,11 @@ pub async fn overdue(
             })
         })
         .collect();
-    Ok(Json(json!({
+    Ok(json!({
         "at": rfc3339(at),
         "overdue": overdue,
         "reminders": reminders,
-    })))
+    }))
 }
 
 /// The figures this node keeps over its traces: requests sent, received and in draft; per
@@ -795,11 +825,21 @@ pub async fn create(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let request = parse_request(&body)?;
+    Ok(created(create_request(&state, &caller, request).await?))
+}
+
+/// Puts `request` on record as a draft for `caller`, as `POST /api/v1/traces` does (same
+/// authorization, audit entry and refusals): shared with the web pages.
+pub(crate) async fn create_request(
+    state: &AppState,
+    caller: &Caller,
+    request: TraceRequest,
+) -> Result<Recorded, ApiError> {
     let key = traces::key_of(request.requesting_state, &request.id);
-    authorize_step(&state, &caller, &key, "draft").await?;
+    authorize_step(state, caller, &key, "draft").await?;
     let by = caller.principal.id();
-    let at = now(&state)?;
-    let r = state
+    let at = now(state)?;
+    state
         .auditor()
         .run(move |node| traces::draft(node, request, &by, at))
         .await?
@@ -807,8 +847,7 @@ pub async fn create(
             // The request names another requesting state: the body is wrong, not the step.
             TraceError::WrongSide(m) => unprocessable(format!("`requesting_state`: {m}")),
             other => trace_failure(other),
-        })?;
-    Ok(created(r))
+        })
 }
 
 /// Replaces the draft with the body (the whole new request, same id and requesting state).
@@ -833,21 +872,32 @@ pub async fn amend(
     Path(key): Path<String>,
     body: Bytes,
 ) -> Result<Json<schema::TraceRecorded>, ApiError> {
-    authorize_step(&state, &caller, &key, "amend").await?;
+    let r = amend_step(&state, &caller, key, body).await?;
+    Ok(Json(recorded_json(r)))
+}
+
+/// The step of `PUT /api/v1/traces/{key}` for `caller`, from its JSON body (same
+/// authorization, audit entry, validation and refusals): shared with the web pages.
+pub(crate) async fn amend_step(
+    state: &AppState,
+    caller: &Caller,
+    key: String,
+    body: Bytes,
+) -> Result<Recorded, ApiError> {
+    authorize_step(state, caller, &key, "amend").await?;
     let request = parse_request(&body)?;
     let by = caller.principal.id();
-    let at = now(&state)?;
+    let at = now(state)?;
     if traces::key_of(request.requesting_state, &request.id) != key {
         return Err(unprocessable(format!(
             "`id`: the body is trace {}, not {key}; a draft keeps its id and requesting state",
             traces::key_of(request.requesting_state, &request.id)
         )));
     }
-    let r = run_step(&state, move |node| {
+    run_step(state, move |node| {
         traces::amend(node, &key, request, &by, at)
     })
-    .await?;
-    Ok(Json(recorded_json(r)))
+    .await
 }
 
 /// Sends the draft to the confirmed requested states, explaining the gaps that remain in
@@ -875,18 +925,29 @@ pub async fn send(
     Path(key): Path<String>,
     body: Bytes,
 ) -> Result<Json<schema::TraceRecorded>, ApiError> {
-    authorize_step(&state, &caller, &key, "send").await?;
+    let r = send_step(&state, &caller, key, body).await?;
+    Ok(Json(recorded_json(r)))
+}
+
+/// The step of `POST /api/v1/traces/{key}/send` for `caller`, from its JSON body
+/// (same authorization, audit entry, validation and refusals): shared with the web pages.
+pub(crate) async fn send_step(
+    state: &AppState,
+    caller: &Caller,
+    key: String,
+    body: Bytes,
+) -> Result<Recorded, ApiError> {
+    authorize_step(state, caller, &key, "send").await?;
     let mut f = Fields::parse(&body, &["to", "waivers"])?;
     let to: Vec<String> = f.required("to")?;
     let to = countries("to", &to)?;
     let waivers: Vec<Waiver> = f.optional("waivers")?.unwrap_or_default();
     let by = caller.principal.id();
-    let at = now(&state)?;
-    let r = run_step(&state, move |node| {
+    let at = now(state)?;
+    run_step(state, move |node| {
         traces::send(node, &key, &to, waivers, &by, at)
     })
-    .await?;
-    Ok(Json(recorded_json(r)))
+    .await
 }
 
 /// Forwards a sent trace to the next state(s) in the chain: a new trace with the same item,
@@ -913,19 +974,30 @@ pub async fn chain(
     Path(key): Path<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    authorize_step(&state, &caller, &key, "chain").await?;
+    let r = chain_step(&state, &caller, key, body).await?;
+    Ok(created(r))
+}
+
+/// The step of `POST /api/v1/traces/{key}/chain` for `caller`, from its JSON body
+/// (same authorization, audit entry, validation and refusals): shared with the web pages.
+pub(crate) async fn chain_step(
+    state: &AppState,
+    caller: &Caller,
+    key: String,
+    body: Bytes,
+) -> Result<Recorded, ApiError> {
+    authorize_step(state, caller, &key, "chain").await?;
     let mut f = Fields::parse(&body, &["to", "id", "waivers"])?;
     let to: Vec<String> = f.required("to")?;
     let to = countries("to", &to)?;
     let id: Option<TraceId> = f.optional("id")?;
     let waivers: Option<Vec<Waiver>> = f.optional("waivers")?;
     let by = caller.principal.id();
-    let at = now(&state)?;
-    let r = run_step(&state, move |node| {
+    let at = now(state)?;
+    run_step(state, move |node| {
         traces::chain(node, &key, id, &to, waivers, &by, at)
     })
-    .await?;
-    Ok(created(r))
+    .await
 }
 
 /// Acknowledges a request received from another state (no `for`), or records a requested
@@ -951,7 +1023,19 @@ pub async fn acknowledge(
     Path(key): Path<String>,
     body: Bytes,
 ) -> Result<Json<schema::TraceRecorded>, ApiError> {
-    authorize_step(&state, &caller, &key, "acknowledge").await?;
+    let r = acknowledge_step(&state, &caller, key, body).await?;
+    Ok(Json(recorded_json(r)))
+}
+
+/// The step of `POST /api/v1/traces/{key}/acknowledge` for `caller`, from its JSON body
+/// (same authorization, audit entry, validation and refusals): shared with the web pages.
+pub(crate) async fn acknowledge_step(
+    state: &AppState,
+    caller: &Caller,
+    key: String,
+    body: Bytes,
+) -> Result<Recorded, ApiError> {
+    authorize_step(state, caller, &key, "acknowledge").await?;
     let body = if body.is_empty() {
         Bytes::from_static(b"{}")
     } else {
@@ -961,12 +1045,11 @@ pub async fn acknowledge(
     let who = actor(&mut f)?;
     let note: Option<Text> = f.optional("note")?;
     let by = caller.principal.id();
-    let at = now(&state)?;
-    let r = run_step(&state, move |node| {
+    let at = now(state)?;
+    run_step(state, move |node| {
         traces::acknowledge(node, &key, who, note, &by, at)
     })
-    .await?;
-    Ok(Json(recorded_json(r)))
+    .await
 }
 
 /// Answers a request received from another state (no `for`), or records a requested state's
@@ -994,18 +1077,29 @@ pub async fn answer(
     Path(key): Path<String>,
     body: Bytes,
 ) -> Result<Json<schema::TraceRecorded>, ApiError> {
-    authorize_step(&state, &caller, &key, "answer").await?;
+    let r = answer_step(&state, &caller, key, body).await?;
+    Ok(Json(recorded_json(r)))
+}
+
+/// The step of `POST /api/v1/traces/{key}/answer` for `caller`, from its JSON body
+/// (same authorization, audit entry, validation and refusals): shared with the web pages.
+pub(crate) async fn answer_step(
+    state: &AppState,
+    caller: &Caller,
+    key: String,
+    body: Bytes,
+) -> Result<Recorded, ApiError> {
+    authorize_step(state, caller, &key, "answer").await?;
     let mut f = Fields::parse(&body, &["answer", "for", "channel", "note"])?;
     let the_answer: Answer = f.required("answer")?;
     let who = actor(&mut f)?;
     let note: Option<Text> = f.optional("note")?;
     let by = caller.principal.id();
-    let at = now(&state)?;
-    let r = run_step(&state, move |node| {
+    let at = now(state)?;
+    run_step(state, move |node| {
         traces::answer(node, &key, who, the_answer, note, &by, at)
     })
-    .await?;
-    Ok(Json(recorded_json(r)))
+    .await
 }
 
 /// Asks a requested state that answered for more (`{"to":"UG","question":"…"}`).
@@ -1030,18 +1124,29 @@ pub async fn follow_up(
     Path(key): Path<String>,
     body: Bytes,
 ) -> Result<Json<schema::TraceRecorded>, ApiError> {
-    authorize_step(&state, &caller, &key, "follow_up").await?;
+    let r = follow_up_step(&state, &caller, key, body).await?;
+    Ok(Json(recorded_json(r)))
+}
+
+/// The step of `POST /api/v1/traces/{key}/follow-up` for `caller`, from its JSON body
+/// (same authorization, audit entry, validation and refusals): shared with the web pages.
+pub(crate) async fn follow_up_step(
+    state: &AppState,
+    caller: &Caller,
+    key: String,
+    body: Bytes,
+) -> Result<Recorded, ApiError> {
+    authorize_step(state, caller, &key, "follow_up").await?;
     let mut f = Fields::parse(&body, &["to", "question"])?;
     let to: String = f.required("to")?;
     let to = country("to", &to)?;
     let question: Text = f.required("question")?;
     let by = caller.principal.id();
-    let at = now(&state)?;
-    let r = run_step(&state, move |node| {
+    let at = now(state)?;
+    run_step(state, move |node| {
         traces::follow_up(node, &key, to, question, &by, at)
     })
-    .await?;
-    Ok(Json(recorded_json(r)))
+    .await
 }
 
 /// Closes the trace with feedback on every answer received
@@ -1068,7 +1173,19 @@ pub async fn close(
     Path(key): Path<String>,
     body: Bytes,
 ) -> Result<Json<schema::TraceRecorded>, ApiError> {
-    authorize_step(&state, &caller, &key, "close").await?;
+    let r = close_step(&state, &caller, key, body).await?;
+    Ok(Json(recorded_json(r)))
+}
+
+/// The step of `POST /api/v1/traces/{key}/close` for `caller`, from its JSON body
+/// (same authorization, audit entry, validation and refusals): shared with the web pages.
+pub(crate) async fn close_step(
+    state: &AppState,
+    caller: &Caller,
+    key: String,
+    body: Bytes,
+) -> Result<Recorded, ApiError> {
+    authorize_step(state, caller, &key, "close").await?;
     let body = if body.is_empty() {
         Bytes::from_static(b"{}")
     } else {
@@ -1077,10 +1194,9 @@ pub async fn close(
     let mut f = Fields::parse(&body, &["feedback"])?;
     let feedback: Vec<Feedback> = f.optional("feedback")?.unwrap_or_default();
     let by = caller.principal.id();
-    let at = now(&state)?;
-    let r = run_step(&state, move |node| {
+    let at = now(state)?;
+    run_step(state, move |node| {
         traces::close(node, &key, feedback, &by, at)
     })
-    .await?;
-    Ok(Json(recorded_json(r)))
+    .await
 }
