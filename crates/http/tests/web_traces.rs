@@ -10,10 +10,7 @@ mod common;
 use common::web::*;
 use common::TestClock;
 
-use std::collections::HashMap;
-use std::sync::Arc;
-use tracemark_http::{AppState, Server};
-use tracemark_registry::{FixedClock, Node};
+use tracemark_registry::Node;
 
 /// The request's reference and its key on a Kenyan node.
 const ID: &str = "KE-DCI-2026-0001";
@@ -22,7 +19,7 @@ const KEY_ENC: &str = "KE%3AKE-DCI-2026-0001";
 const CASE: &str = "CR 12/2026 Isiolo";
 
 /// A complete request, as the guided form posts it (`action` is added by the caller).
-pub(crate) fn complete_request() -> Vec<(&'static str, &'static str)> {
+fn complete_request() -> Vec<(&'static str, &'static str)> {
     vec![
         ("id", ID),
         ("case_reference", CASE),
@@ -626,144 +623,6 @@ async fn a_trace_is_created_through_the_guided_form_and_taken_through_its_life_c
 
 /// A node of `state` for the two-node test: the harness's seed (users, agencies), the
 /// harness's records, on a shared clock.
-struct TestNode {
-    base: String,
-    data: std::path::PathBuf,
-    clock: TestClock,
-    shutdown: tokio::sync::oneshot::Sender<()>,
-    handle: tokio::task::JoinHandle<anyhow::Result<()>>,
-    _dir: tempfile::TempDir,
-}
-
-impl TestNode {
-    async fn start(state: &'static str, clock: TestClock) -> TestNode {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let dir = tempfile::tempdir().unwrap();
-        let data = dir.path().join("data");
-        let seed_dir = data.clone();
-        let token = tokio::task::spawn_blocking(move || {
-            drop(
-                Node::init(
-                    &seed_dir,
-                    state,
-                    None,
-                    &FixedClock("2026-01-01T00:00:00Z".into()),
-                )
-                .unwrap(),
-            );
-            seed(&seed_dir)
-        })
-        .await
-        .unwrap();
-        let state_clock = clock.clone();
-        let state_dir = data.clone();
-        let app = tokio::task::spawn_blocking(move || {
-            AppState::open(
-                &state_dir,
-                Arc::new(state_clock),
-                tracemark_http::DEFAULT_MAX_BODY_BYTES,
-            )
-        })
-        .await
-        .unwrap()
-        .unwrap();
-        let server = Server::bind_with_state("127.0.0.1:0".parse().unwrap(), app)
-            .await
-            .unwrap();
-        let addr = server.local_addr().unwrap();
-        let (shutdown, rx) = tokio::sync::oneshot::channel::<()>();
-        let handle = tokio::spawn(server.run(async {
-            let _ = rx.await;
-        }));
-        let node = TestNode {
-            base: format!("http://{addr}"),
-            data,
-            clock,
-            shutdown,
-            handle,
-            _dir: dir,
-        };
-        let http = reqwest::Client::new();
-        for _ in 0..500 {
-            if let Ok(r) = http
-                .get(format!("{}/api/v1/health", node.base))
-                .send()
-                .await
-            {
-                if r.status() == 200 {
-                    break;
-                }
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        }
-        let r = http
-            .post(format!("{}/api/v1/records", node.base))
-            .header("authorization", format!("Bearer {token}"))
-            .header("content-type", "application/x-ndjson")
-            .body(RECORDS)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-        node
-    }
-
-    /// The tracing officer, signed in through the form with a fresh TOTP code.
-    async fn tracer(&self) -> Browser {
-        self.clock.advance(30);
-        let secret = Node::open(&self.data)
-            .unwrap()
-            .store
-            .user("tracer")
-            .unwrap()
-            .unwrap()
-            .totp_secret
-            .unwrap();
-        let code = tracemark_access::totp::code_at(&secret, self.clock.unix() as u64).unwrap();
-        let mut b = Browser {
-            base: self.base.clone(),
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-            cookies: HashMap::new(),
-            accept_language: None,
-        };
-        let p = b.sign_in("tracer", PASSWORD, &code).await;
-        assert_eq!(p.status, 303, "{}", p.body);
-        b
-    }
-
-    async fn stop(self) {
-        self.shutdown.send(()).unwrap();
-        self.handle.await.unwrap().unwrap();
-    }
-}
-
-/// Makes each node a peer of the other (as their administrators would).
-async fn introduce(a: &TestNode, b: &TestNode) {
-    for (from, to) in [(a, b), (b, a)] {
-        let (data, other, url) = (from.data.clone(), to.data.clone(), to.base.clone());
-        tokio::task::spawn_blocking(move || {
-            let public = tracemark_registry::federation::identity(&Node::open(&other).unwrap())
-                .unwrap()
-                .public()
-                .to_canonical_json();
-            let mut node = Node::open(&data).unwrap();
-            tracemark_registry::federation::add_peer(
-                &mut node,
-                &public,
-                &format!("{url}/"),
-                false,
-                "2026-01-01T00:00:00Z",
-            )
-            .unwrap();
-        })
-        .await
-        .unwrap();
-    }
-}
-
 /// Waits until `data`'s trace `KEY` has the status `status` (the delivery task carries the
 /// messages between the nodes in the background).
 async fn wait_for_status(data: &std::path::Path, status: &str) {
@@ -777,49 +636,17 @@ async fn wait_for_status(data: &std::path::Path, status: &str) {
     panic!("trace {KEY} never reached {status}");
 }
 
-/// How a browser test can drive "create and answer a trace between two nodes" (for the
-/// integrator's Chromium test), as [`kenya_sends_through_its_pages_and_uganda_answers_through_its_own`]
-/// does over HTTP:
-///
-/// - **Setup.** Two nodes, `KE` and `UG`, each seeded as `tests/common/web.rs` seeds one
-///   ([`seed`]: `tracer` is the tracing officer, password [`PASSWORD`], TOTP enrolled; the
-///   harness's [`RECORDS`] imported so Uganda's registry holds the Glock `AB1234`), on one
-///   clock, made peers of each other ([`introduce`]: `federation::add_peer` both ways).
-/// - **Kenya, as `tracer`:** sign in at `/sign-in` (`account`, `password`, `totp`). Open
-///   `/traces/new`. Fill the inputs (each has a `<label for>`; ids = names) with the values of
-///   [`complete_request`] — `id`, `case_reference`, `requesting_agency`, `officer`, radio
-///   `priority`, select `kind`, `type`, `make`, `model`, `calibre`, `country_of_manufacture`,
-///   `year_of_manufacture`, `marking_text_0` / select `marking_kind_0` / `marking_component_0`,
-///   `import_text_0` / `import_country_0` / `import_year_0`, textarea `photos`, select
-///   `illicit_reason`, textareas `illicit_details`, `legal_basis`, `found_date`,
-///   `found_country`, `found_place`, textareas `found_description`, `intended_use`. Optional:
-///   press "Check the request" (`button[name=action][value=check]`) and see the gaps at the
-///   fields. Press "Save as a draft" (`button[name=action][value=create]`) → 303 to
-///   `/traces/KE%3A<id>?purpose=<case>&done=draft`.
-/// - On that page, form `action=/traces/KE%3A<id>/send`: input `to` = `UG`, press "Send" →
-///   "The request is sent.". Wait until the exchange with UG reads "delivered" (reload; the
-///   server's delivery task carries the message in the background).
-/// - **Uganda, as `tracer`:** `/traces` → the inbox (`section[aria-labelledby=inbox]`) has a
-///   row linking to `/traces/KE%3A<id>?purpose=<case>`. Open it. Form
-///   `…/acknowledge`: optional `note`, press "Record the acknowledgement". Then the form
-///   `.answer-form` (`…/answer`) is prefilled from Uganda's registry: select `answer_kind`,
-///   textarea `summary`, `holder_name`, `holder_country`, …; edit `summary`, press "Send the
-///   answer" → "The answer is recorded.".
-/// - **Kenya:** reload the case page until the exchange with UG reads "answered" and the
-///   answer's findings are shown; "Close the trace" (`rating_UG`, `comment_UG`) ends it.
-#[allow(dead_code)]
-pub(crate) const BROWSER_SCRIPT: &str = "see the documentation of this constant";
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kenya_sends_through_its_pages_and_uganda_answers_through_its_own() {
     // 2026-01-01, one clock for both (envelopes far from the receiver's time are refused).
     let clock = TestClock::at(1_767_225_600);
-    let ke = TestNode::start("KE", clock.clone()).await;
-    let ug = TestNode::start("UG", clock.clone()).await;
-    introduce(&ke, &ug).await;
+    let ke = Web::start_on("KE", RECORDS, clock.clone()).await;
+    let ug = Web::start_on("UG", RECORDS, clock.clone()).await;
+    ke.knows(&ug);
+    ug.knows(&ke);
 
     // Kenya drafts and sends through its pages.
-    let mut kb = ke.tracer().await;
+    let mut kb = ke.signed_in("tracer").await;
     draft_through_the_form(&mut kb).await;
     let csrf = kb.csrf().await;
     let p = kb
@@ -833,7 +660,7 @@ async fn kenya_sends_through_its_pages_and_uganda_answers_through_its_own() {
     wait_for_status(&ke.data, "delivered").await;
 
     // Uganda: the request is in its inbox.
-    let mut ub = ug.tracer().await;
+    let mut ub = ug.signed_in("tracer").await;
     let p = ub.get("/traces").await;
     assert_eq!(p.status, 200, "{}", p.body);
     let inbox = section(&p.body, "inbox");

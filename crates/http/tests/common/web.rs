@@ -114,6 +114,12 @@ impl Web {
 
     /// A node for `state` with the seeded organisation and `records` (JSON Lines) imported.
     pub async fn start_state(state: &'static str, records: &str) -> Web {
+        Web::start_on(state, records, TestClock::at(1_767_225_600)).await // 2026-01-01
+    }
+
+    /// As [`Web::start_state`], on `clock` (nodes that exchange messages share one: an
+    /// envelope far from the receiver's time is refused).
+    pub async fn start_on(state: &'static str, records: &str, clock: TestClock) -> Web {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
@@ -130,7 +136,6 @@ impl Web {
         let token = tokio::task::spawn_blocking(move || seed(&seed_dir))
             .await
             .unwrap();
-        let clock = TestClock::at(1_767_225_600); // 2026-01-01T00:00:00Z
         let state_clock = clock.clone();
         let state_dir = data.clone();
         let state = tokio::task::spawn_blocking(move || {
