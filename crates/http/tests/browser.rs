@@ -98,10 +98,24 @@ async fn an_officer_signs_in_with_mfa_searches_an_obliterated_serial_and_reads_a
     wait_for_next_page(sign_in_page).await;
     assert_eq!(path(&b).await, "/dashboard");
 
-    // The obliterated serial: one unreadable character.
+    // The obliterated serial, through the position grid: six boxes, the fifth unreadable.
     c.goto(&format!("{}/search", web.base)).await.unwrap();
-    fill(&b, "#q", "AB12?4").await;
-    click_to_next_page(&b, "form.search button[type=submit]").await;
+    find(&b, "details.search-grid summary")
+        .await
+        .click()
+        .await
+        .unwrap();
+    fill(&b, "#n", "6").await;
+    click_to_next_page(&b, "form.grid-size button[type=submit]").await;
+    for (i, ch) in ["A", "B", "1", "2", "", "4"].iter().enumerate() {
+        fill(&b, &format!("#g{i}"), ch).await;
+    }
+    click_to_next_page(&b, "form.grid-boxes button[type=submit]").await;
+    assert_eq!(
+        find(&b, "#q").await.prop("value").await.unwrap().as_deref(),
+        Some("AB12?4"),
+        "the boxes became the wildcard query"
+    );
     let results = page_text(&b).await;
     assert!(results.contains("tracer"), "signed in: {results}");
     assert!(results.contains(OPEN_ITEM), "{results}");
@@ -226,6 +240,214 @@ async fn a_clerk_records_a_seizure_and_an_investigator_sees_it_in_the_custody_ti
 
     b.close().await;
     web.stop().await;
+}
+
+/// A tracing officer whose account has no second factor yet signs in for the first time:
+/// the password leads to the enrolment page with its QR code; the code of the authenticator
+/// (computed here from the secret the page shows for manual entry) finishes the enrolment and
+/// signs her in; from then on the code is asked at every sign-in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_officer_enrols_her_authenticator_from_the_qr_page_and_signs_in() {
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let web = Web::start().await;
+    {
+        let mut node = Node::open(&web.data).unwrap();
+        tracemark_access::accounts::add_user(
+            node.store.as_mut(),
+            "wanjiru",
+            "national-registry",
+            "tracing_officer",
+            PASSWORD,
+            "2026-01-01T00:00:00Z",
+        )
+        .unwrap();
+    }
+    let c = &b.client;
+    c.goto(&format!("{}/sign-in", web.base)).await.unwrap();
+    fill(&b, "#account", "wanjiru").await;
+    fill(&b, "#password", PASSWORD).await;
+    click_to_next_page(&b, "form[action='/sign-in'] button[type=submit]").await;
+    assert_eq!(path(&b).await, "/sign-in/enrol");
+    // The QR code is drawn (an inline SVG with content), and the secret is there to type.
+    let qr = find(&b, "figure.qr svg").await;
+    let size = c
+        .execute(
+            "return document.querySelector('figure.qr svg').getBoundingClientRect().width",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(size.as_f64().unwrap() >= 150.0, "QR code {size}px wide");
+    assert!(qr.html(false).await.unwrap().len() > 1000);
+    b.screenshot("web-enrol-qr").await;
+    let secret: String = find(&b, "#enrol-secret")
+        .await
+        .text()
+        .await
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    web.clock.advance(30);
+    let code = tracemark_access::totp::code_at(&secret, web.clock.unix() as u64).unwrap();
+    fill(&b, "#code", &code).await;
+    click_to_next_page(&b, "form button.primary").await;
+    assert_eq!(path(&b).await, "/dashboard");
+
+    // Signed out, the next sign-in needs the code.
+    click_to_next_page(&b, "form[action='/sign-out'] button[type=submit]").await;
+    fill(&b, "#account", "wanjiru").await;
+    fill(&b, "#password", PASSWORD).await;
+    click_to_next_page(&b, "form[action='/sign-in'] button[type=submit]").await;
+    assert_eq!(path(&b).await, "/sign-in");
+    find(&b, "#totp-error").await;
+    web.clock.advance(30);
+    let code = tracemark_access::totp::code_at(&secret, web.clock.unix() as u64).unwrap();
+    fill(&b, "#password", PASSWORD).await;
+    fill(&b, "#totp", &code).await;
+    click_to_next_page(&b, "form[action='/sign-in'] button[type=submit]").await;
+    assert_eq!(path(&b).await, "/dashboard");
+    b.screenshot("web-dashboard").await;
+
+    b.close().await;
+    web.stop().await;
+}
+
+/// Fills the form field named `name` with `value`, whatever it is: a text box, a text area,
+/// a list (the option with that value) or a radio button (the one with that value).
+async fn fill_field(b: &Browser, name: &str, value: &str) {
+    let any = find(b, &format!("[name='{name}']")).await;
+    match (
+        any.tag_name().await.unwrap().as_str(),
+        any.attr("type").await.unwrap().as_deref(),
+    ) {
+        ("select", _) => any.select_by_value(value).await.unwrap(),
+        ("input", Some("radio")) => find(b, &format!("input[name='{name}'][value='{value}']"))
+            .await
+            .click()
+            .await
+            .unwrap(),
+        _ => {
+            let id = any.attr("id").await.unwrap().unwrap();
+            fill(b, &format!("#{id}"), value).await;
+        }
+    }
+}
+
+/// Reloads the page until its text contains `text` (another node's answer arrives in the
+/// background).
+async fn reload_until(b: &Browser, text: &str) -> String {
+    for _ in 0..100 {
+        let body = page_text(b).await;
+        if body.contains(text) {
+            return body;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        b.client.refresh().await.unwrap();
+    }
+    panic!("{text:?} never appeared:\n{}", page_text(b).await);
+}
+
+/// Kenya's tracing officer fills the guided request for a pistol seized at a checkpoint and
+/// sends it to Uganda; Uganda's officer, on her own installation and in her own browser,
+/// finds it in her inbox, acknowledges it and sends the answer the page drafted from her
+/// registry; Kenya's case page then shows the answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kenya_sends_a_trace_request_and_uganda_answers_it_in_two_browsers() {
+    let Some(kb) = Browser::start().await else {
+        return;
+    };
+    let ub = Browser::start().await.unwrap();
+    let clock = common::TestClock::at(1_767_225_600);
+    let ke = Web::start_on("KE", common::web::RECORDS, clock.clone()).await;
+    let ug = Web::start_on("UG", common::web::RECORDS, clock.clone()).await;
+    ke.knows(&ug);
+    ug.knows(&ke);
+
+    sign_in(&kb, &ke, "tracer", Some(ke.totp("tracer"))).await;
+    kb.client
+        .goto(&format!("{}/traces/new", ke.base))
+        .await
+        .unwrap();
+    let request = [
+        ("id", "KE-DCI-2026-0001"),
+        ("case_reference", "CR 12/2026 Isiolo"),
+        ("requesting_agency", "national-registry"),
+        ("officer", "Insp. W. Otieno"),
+        ("priority", "routine"),
+        ("kind", "firearm"),
+        ("type", "pistol"),
+        ("make", "Glock"),
+        ("model", "17"),
+        ("calibre", "9x19mm"),
+        ("country_of_manufacture", "AT"),
+        ("year_of_manufacture", "2009"),
+        ("marking_text_0", "AB1234"),
+        ("marking_kind_0", "serial"),
+        ("marking_component_0", "frame"),
+        ("import_text_0", "KE 2010"),
+        ("import_country_0", "KE"),
+        ("import_year_0", "2010"),
+        (
+            "photos",
+            "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        ),
+        ("illicit_reason", "seized"),
+        ("illicit_details", "Found in a vehicle at a checkpoint."),
+        ("legal_basis", "Firearms Act (Cap. 114) s. 4"),
+        ("found_date", "2026-01-01"),
+        ("found_country", "KE"),
+        ("found_place", "Isiolo County"),
+        ("found_description", "Police checkpoint."),
+        ("intended_use", "Criminal prosecution."),
+    ];
+    for (name, value) in request {
+        fill_field(&kb, name, value).await;
+    }
+    kb.screenshot("web-trace-new").await;
+    click_to_next_page(&kb, "button[name=action][value=create]").await;
+    assert!(
+        path(&kb).await.starts_with("/traces/KE"),
+        "{}",
+        path(&kb).await
+    );
+    fill(&kb, "#to", "UG").await;
+    click_to_next_page(&kb, "form[action$='/send'] button[type=submit]").await;
+    reload_until(&kb, "delivered").await;
+    kb.screenshot("web-trace-sent").await;
+
+    // Uganda's officer, in her browser, on her installation.
+    sign_in(&ub, &ug, "tracer", Some(ug.totp("tracer"))).await;
+    ub.client
+        .goto(&format!("{}/traces", ug.base))
+        .await
+        .unwrap();
+    ub.screenshot("web-traces-inbox").await;
+    click_to_next_page(&ub, "section[aria-labelledby=inbox] a[href^='/traces/KE']").await;
+    click_to_next_page(&ub, "form[action$='/acknowledge'] button[type=submit]").await;
+    // The answer is drafted from Uganda's registry: the matching record and its findings.
+    let summary = find(&ub, ".answer-form textarea[name=summary]").await;
+    let drafted = summary.prop("value").await.unwrap().unwrap_or_default();
+    assert!(!drafted.trim().is_empty(), "no drafted findings");
+    summary
+        .send_keys(" Checked against the import file by the registry on 2 January.")
+        .await
+        .unwrap();
+    ub.screenshot("web-trace-answer").await;
+    click_to_next_page(&ub, ".answer-form button[type=submit]").await;
+
+    // Kenya sees the answer.
+    let case = reload_until(&kb, "Checked against the import file").await;
+    assert!(case.contains("answered"), "{case}");
+    kb.screenshot("web-trace-answered").await;
+    click_to_next_page(&kb, "a[href$='/print'], a[href*='/print?']").await;
+    kb.screenshot("web-trace-print").await;
+
+    kb.close().await;
+    ub.close().await;
+    ke.stop().await;
+    ug.stop().await;
 }
 
 /// The printable trace request (for a state that does not run Tracemark) as an officer opens
