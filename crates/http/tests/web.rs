@@ -395,3 +395,74 @@ fn every_english_message_is_in_french_spanish_and_arabic_and_no_other() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_language_is_the_persons_own_and_follows_them_to_another_device() {
+    let web = Web::start().await;
+    // On her office computer, Alice chooses Arabic.
+    let mut office = web.signed_in("alice").await;
+    let csrf = office.csrf().await;
+    let p = office
+        .post(
+            "/language",
+            &[("csrf", &csrf), ("lang", "ar"), ("back", "/dashboard")],
+        )
+        .await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    assert_eq!(
+        Node::open(&web.data)
+            .unwrap()
+            .store
+            .user_language("alice")
+            .unwrap()
+            .as_deref(),
+        Some("ar")
+    );
+    // On a tablet that has never seen her (its browser asks for English), signing in
+    // brings her pages in Arabic.
+    let mut tablet = web.browser();
+    tablet.accept_language = Some("en-GB,en;q=0.9".into());
+    let p = tablet.sign_in("alice", PASSWORD, "").await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    assert!(
+        p.set_cookies
+            .iter()
+            .any(|c| c.starts_with("tracemark_lang=ar;")),
+        "{:?}",
+        p.set_cookies
+    );
+    let p = tablet.get("/search").await;
+    assert!(
+        p.body.contains("<html lang=\"ar\" dir=\"rtl\""),
+        "{}",
+        p.body
+    );
+    // Someone else's pages are not affected, and a choice made signed out is the
+    // browser's alone.
+    let mut other = web.browser();
+    let csrf = other.csrf().await;
+    other
+        .post(
+            "/language",
+            &[("csrf", &csrf), ("lang", "fr"), ("back", "/sign-in")],
+        )
+        .await;
+    let p = other.sign_in("clerk", PASSWORD, "").await;
+    assert!(!p
+        .set_cookies
+        .iter()
+        .any(|c| c.starts_with("tracemark_lang=")));
+    assert!(other
+        .get("/search")
+        .await
+        .body
+        .contains("<html lang=\"fr\""));
+    let node = Node::open(&web.data).unwrap();
+    assert_eq!(node.store.user_language("clerk").unwrap(), None);
+    assert_eq!(
+        node.store.user_language("alice").unwrap().as_deref(),
+        Some("ar")
+    );
+    drop(node);
+    web.stop().await;
+}

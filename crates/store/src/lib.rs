@@ -616,6 +616,55 @@ pub trait Store {
     fn put_photo(&mut self, sha256: &Hash, media_type: &str, bytes: &[u8]) -> Result<bool>;
     /// The media type and bytes of the photograph with this hash, if stored.
     fn photo(&self, sha256: &Hash) -> Result<Option<(String, Vec<u8>)>>;
+
+    // --- A person's own settings ---
+
+    /// The language `name` chose for the web pages (a BCP 47 tag), if any; `None` too for
+    /// an unknown user.
+    fn user_language(&self, name: &str) -> Result<Option<String>>;
+    /// Remembers `name`'s language, replacing an earlier choice; an unknown user is
+    /// [`StoreError::Missing`].
+    fn set_user_language(&mut self, name: &str, language: &str) -> Result<()>;
+}
+
+/// Checks the users' language setting on a fresh store of any backend.
+#[cfg(test)]
+pub(crate) fn check_user_language(store: &mut dyn Store) {
+    store
+        .insert_agency(&AgencyRow {
+            name: "police".into(),
+            kind: "police".into(),
+            holder_name: None,
+            holder_kind: None,
+            need_to_know: false,
+            created_at: "2026-01-01T00:00:00Z".into(),
+        })
+        .unwrap();
+    store
+        .insert_user(&UserRow {
+            name: "alice".into(),
+            agency: "police".into(),
+            role: "investigator".into(),
+            password_hash: "$argon2id$x".into(),
+            totp_secret: None,
+            totp_verified: false,
+            failed_logins: 0,
+            locked_until: None,
+            created_at: "2026-01-01T00:00:00Z".into(),
+        })
+        .unwrap();
+    assert_eq!(store.user_language("alice").unwrap(), None);
+    store.set_user_language("alice", "ar").unwrap();
+    assert_eq!(store.user_language("alice").unwrap().as_deref(), Some("ar"));
+    store.set_user_language("alice", "fr").unwrap();
+    assert_eq!(store.user_language("alice").unwrap().as_deref(), Some("fr"));
+    assert!(matches!(
+        store.set_user_language("nobody", "fr"),
+        Err(StoreError::Missing(_))
+    ));
+    assert_eq!(store.user_language("nobody").unwrap(), None);
+    // The rest of the account is as it was.
+    assert_eq!(store.user("alice").unwrap().unwrap().role, "investigator");
 }
 
 /// Checks the photographs' contract on a fresh store of any backend: stored once by hash

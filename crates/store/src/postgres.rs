@@ -286,6 +286,10 @@ CREATE TABLE photos (
     bytes BYTEA NOT NULL
 );
 "#,
+    // Each person's language for the web pages (chosen with the language switch).
+    r#"
+ALTER TABLE users ADD COLUMN language TEXT;
+"#,
 ];
 
 /// The schema version this program writes.
@@ -968,6 +972,21 @@ impl Store for PgStore {
         )?
         .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
         .transpose()
+    }
+
+    fn user_language(&self, name: &str) -> Result<Option<String>> {
+        self.query_opt("SELECT language FROM users WHERE name = $1", &[&name])?
+            .map(|r| Ok(r.try_get::<_, Option<String>>(0)?))
+            .transpose()
+            .map(Option::flatten)
+    }
+
+    fn set_user_language(&mut self, name: &str, language: &str) -> Result<()> {
+        let n = self.execute(
+            "UPDATE users SET language = $2 WHERE name = $1",
+            &[&name, &language],
+        )?;
+        one_row(n, || format!("user '{name}'"))
     }
 
     fn insert_agency(&mut self, a: &AgencyRow) -> Result<()> {
@@ -1934,6 +1953,13 @@ mod tests {
             .is_err());
         assert!(conn.batch_execute("DELETE FROM federation_inbox").is_err());
         assert!(conn.batch_execute("TRUNCATE federation_inbox").is_err());
+    }
+
+    #[test]
+    fn user_language_contract() {
+        let Some(url) = fresh_database() else { return };
+        let mut s = PgStore::create(&url, &node()).unwrap();
+        crate::check_user_language(&mut s);
     }
 
     #[test]

@@ -257,6 +257,10 @@ CREATE TABLE photos (
     bytes BLOB NOT NULL
 ) WITHOUT ROWID;
 "#,
+    // Each person's language for the web pages (chosen with the language switch).
+    r#"
+ALTER TABLE users ADD COLUMN language TEXT;
+"#,
 ];
 
 const USER_SELECT: &str = "SELECT name, agency, role, password_hash, totp_secret, totp_verified, failed_logins, locked_until, created_at FROM users";
@@ -873,6 +877,26 @@ impl Store for SqliteStore {
                 |r| Ok((r.get(0)?, bytes_at(r, 1)?)),
             )
             .optional()?)
+    }
+
+    fn user_language(&self, name: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT language FROM users WHERE name = ?1",
+                params![name],
+                |r| r.get::<_, Option<String>>(0),
+            )
+            .optional()?
+            .flatten())
+    }
+
+    fn set_user_language(&mut self, name: &str, language: &str) -> Result<()> {
+        let n = self.conn.execute(
+            "UPDATE users SET language = ?2 WHERE name = ?1",
+            params![name, language],
+        )?;
+        one_row(n, || format!("user '{name}'"))
     }
 
     fn insert_agency(&mut self, a: &AgencyRow) -> Result<()> {
@@ -1642,6 +1666,13 @@ mod tests {
             .execute("UPDATE federation_inbox SET receipt = 'x'", [])
             .is_err());
         assert!(s.conn.execute("DELETE FROM federation_inbox", []).is_err());
+    }
+
+    #[test]
+    fn user_language_contract() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = SqliteStore::create(dir.path(), &node()).unwrap();
+        crate::check_user_language(&mut s);
     }
 
     #[test]

@@ -1,33 +1,40 @@
 //! The web application officers use: server-rendered HTML pages (askama templates in
 //! `crates/http/templates/web/`, translated with Fluent from `crates/http/locales/`), served
 //! beside the API by `tracemark serve`. No script is needed: every page is a plain page and
-//! every action a plain form.
+//! every action a plain form; one small script (`/static/tracemark.js`) only adds the
+//! normalized form of a serial while it is typed.
 //!
-//! | route | page |
-//! | --- | --- |
-//! | `GET /` | to `/dashboard` when signed in, else to `/sign-in` (303) |
-//! | `GET`/`POST /sign-in` | the sign-in form: account, password, TOTP code |
-//! | `POST /sign-out` | ends the session, back to `/sign-in` |
-//! | `GET /search?q=` | the serial box; hits grouped by match class, with the reason |
-//! | `GET /items/{key}?purpose=` | the item: identification, markings (as seen and normalized), status; with a purpose, the chain of custody |
-//! | `POST /language` | remembers the language (`tracemark_lang` cookie), back to the page |
-//! | `GET /static/tracemark.css` | the one style sheet |
+//! One module per area; each module's documentation has its routes:
+//!
+//! | module | routes | what |
+//! | --- | --- | --- |
+//! | here | `GET /`, `POST /language`, `GET /static/tracemark.css` | to `/dashboard` or `/sign-in`; the language switch (the cookie, and the account's own choice when signed in); the style sheet (the layout's and each area's, joined) |
+//! | [`session`] | `/sign-in`, `/sign-in/enrol`, `/sign-out`, `/account` | sign-in with the TOTP code, MFA enrolment with a QR code, session expiry |
+//! | [`dashboard`] | `/dashboard` | open and overdue traces, hits on lost or stolen items, recent imports |
+//! | [`search`] | `/search`, `/search/normalize`, `/static/tracemark.js` | the serial box, position grid, filters, match classes with reasons, same-shipment hints |
+//! | [`item`] | `/items/{key}` | identification, markings, photographs, custody timeline, the ledger badge with its proof |
+//! | [`record`] | `/record…`, `/items/{key}/events/new`, `/items/{key}/photos`, `/photos/{sha256}` | register an item, record an event, photographs, import a file |
+//! | [`traces`] | `/traces…` | the guided request, inbox and outbox, the life-cycle steps, answers, print view |
+//! | [`admin`] | `/admin…` | agencies, users, roles, MFA resets, tokens, peers, retention |
 //!
 //! Any page also takes `?lang=en|fr|es|ar`, which it remembers the same way.
 //!
 //! **Invariants.**
-//! - A page reads through the very functions the API's handlers use: sign-in is
-//!   [`crate::session_api::sign_in_attempt`] (same audit entry, lockout, session cookie,
-//!   rotation), search is [`crate::api::search_document`] (same policy decision, audit entry,
-//!   need-to-know filter in the query, lost-or-stolen alerts), an item is
-//!   [`crate::api::read_item`] (same decision and audit entry for the item and, with a
-//!   purpose, for its custody). A page can show nothing the API would refuse the same person.
+//! - A page reads and writes through the very functions the API's handlers use (sign-in is
+//!   [`crate::session_api::sign_in_attempt`], search [`crate::api::search_document`], an
+//!   item [`crate::api::read_item`], recording [`crate::api::import_upload`], traces the
+//!   `*_step` functions of [`crate::traces_api`], administration [`crate::admin`]): the same
+//!   policy decision, validation and audit entry. A page can show or do nothing the API
+//!   would refuse the same person.
 //! - Pages without a live session redirect to `/sign-in` (303) rather than answer 401.
 //! - Every word on a page comes from the Fluent catalogues, complete in the four languages
-//!   (tests/web.rs checks the keys); Arabic pages are `dir="rtl"`.
+//!   (tests/web.rs checks the keys); Arabic pages are `dir="rtl"`. Where the engine refuses
+//!   with its own (English) reason, the page says what happened in the person's language
+//!   first and may add the engine's reason after it.
 //! - Forms that change state carry the CSRF token and are checked (see [`csrf`]).
 //! - Pages are `Cache-Control: no-store` (they show records and personal data) and carry a
-//!   Content-Security-Policy that allows only this server's own style sheet.
+//!   Content-Security-Policy that allows only this server's own style sheet, script,
+//!   images and `fetch`.
 
 mod admin;
 pub mod csrf;
@@ -330,6 +337,22 @@ async fn set_language(
     else {
         return ctx.error_page(&ApiError::bad_request("language form refused"));
     };
+    // Signed in, the choice is the person's own: their account remembers it, and the next
+    // sign-in (on any device) comes back in it.
+    if let Some(caller) = &ctx.caller {
+        let name = caller.principal.name.clone();
+        let saved = state
+            .writer()
+            .run(move |node| node.store.set_user_language(&name, locale.code()))
+            .await;
+        match saved {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                return ctx.error_page(&ApiError::internal(format!("saving the language: {e}")))
+            }
+            Err(e) => return ctx.error_page(&e),
+        }
+    }
     // The page came with `?lang=` perhaps: the new choice wins, so drop it.
     let back = local_path(&form.back).unwrap_or_else(|| "/".into());
     let back = strip_lang(&back);

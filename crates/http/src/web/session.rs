@@ -19,6 +19,7 @@
 //! a code marks it), so an abandoned enrolment leaves the account as it was and the next
 //! sign-in starts a new one.
 
+use super::i18n::Locale;
 use super::{csrf, Ctx, FieldError};
 use crate::error::ApiError;
 use crate::session_api;
@@ -301,9 +302,7 @@ async fn enrol_submit(
             Err(e) => return ctx.error_page(&e),
             Ok(Ok(signed_in)) => {
                 enrolments().remove(&id);
-                let mut res = ctx.redirect("/dashboard");
-                res.headers_mut()
-                    .append(header::SET_COOKIE, signed_in.cookie);
+                let mut res = welcome(&state, &ctx, signed_in).await;
                 end_enrol_cookie(&mut res);
                 return res;
             }
@@ -521,12 +520,7 @@ async fn sign_in_submit(
             .await
         {
             Err(e) => return ctx.error_page(&e),
-            Ok(Ok(signed_in)) => {
-                let mut res = ctx.redirect("/dashboard");
-                res.headers_mut()
-                    .append(header::SET_COOKIE, signed_in.cookie);
-                return res;
-            }
+            Ok(Ok(signed_in)) => return welcome(&state, &ctx, signed_in).await,
             Ok(Err(refused)) => {
                 status = StatusCode::UNAUTHORIZED;
                 match refused {
@@ -594,6 +588,36 @@ async fn sign_out(
     let mut res = ctx.redirect("/sign-in");
     if let Some(v) = session_api::end_session(&state, &headers) {
         res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
+}
+
+/// The answer to a successful sign-in: to the dashboard with the session cookie, in the
+/// language the person chose last time on any device (their account remembers it; see
+/// `POST /language`), when they chose one.
+async fn welcome(state: &AppState, ctx: &Ctx, signed_in: session_api::SignedIn) -> Response {
+    let name = signed_in.principal.name.clone();
+    let chosen = state
+        .reader()
+        .run(move |node| node.store.user_language(&name))
+        .await;
+    let mut res = ctx.redirect("/dashboard");
+    res.headers_mut()
+        .append(header::SET_COOKIE, signed_in.cookie);
+    match chosen {
+        Ok(Ok(Some(code))) => {
+            if let Some(c) = Locale::parse(&code)
+                .and_then(|locale| super::lang_cookie(locale, state.secure_cookies()))
+            {
+                res.headers_mut().append(header::SET_COOKIE, c);
+            }
+        }
+        Ok(Ok(None)) => {}
+        // The preference is a comfort: a failure to read it must not stop the sign-in.
+        Ok(Err(e)) => tracing::warn!(request_id = %ctx.request_id, "reading the language: {e}"),
+        Err(e) => {
+            tracing::warn!(request_id = %ctx.request_id, "reading the language: {}", e.message)
+        }
     }
     res
 }
