@@ -113,8 +113,9 @@ const DEMO_ACCOUNTS: [(&str, &str, &str); 8] = [
 ];
 
 /// Creates the demo organisation in a store that has no agencies yet: five agencies and one
-/// account per role, each with its own generated password; the privileged ones (administrator,
-/// auditor, tracing officer) get a TOTP secret to enrol in an authenticator. Everything is
+/// account per role, each with its own generated password. The privileged ones (administrator,
+/// auditor, tracing officer) have no second factor yet: the web sign-in takes them to the
+/// enrolment page with its QR code, which is how a newcomer meets it. Everything is
 /// written to `<data>/demo/accounts.txt` (owner-only) and the file's path is returned;
 /// `None` if the store already had agencies.
 pub fn organisation(node: &mut Node) -> Result<Option<PathBuf>, Failure> {
@@ -133,23 +134,26 @@ pub fn organisation(node: &mut Node) -> Result<Option<PathBuf>, Failure> {
             .map_err(crate::accounts_failure)?;
     }
     let mut text = String::from(
-        "# Tracemark demo accounts (generated; shown once here). Privileged roles sign in with a\n\
-         # TOTP code: add the otpauth URL to an authenticator app.\n\
-         # account\tagency\trole\tpassword\ttotp\n",
+        "# Tracemark demo accounts (generated; shown once here). Privileged roles (second factor\n\
+         # \"at first sign-in\") set up an authenticator app the first time they sign in to the web\n\
+         # application (a QR code to scan); over the API only, use `tracemark user totp NAME` first.\n\
+         # account\tagency\trole\tpassword\tsecond factor\n",
     );
     for (name, agency, role) in DEMO_ACCOUNTS {
         let password = tracemark_access::password::generate_password();
         let user = accounts::add_user(store, name, agency, role, &password, &now)
             .map_err(crate::accounts_failure)?;
-        let totp = if tracemark_domain::account::Role::parse(&user.role)
+        let second_factor = if tracemark_domain::account::Role::parse(&user.role)
             .map(|r| r.is_privileged())
             .unwrap_or(false)
         {
-            accounts::enrol_totp(store, name).map_err(crate::accounts_failure)?
+            "at first sign-in"
         } else {
-            String::new()
+            "-"
         };
-        text.push_str(&format!("{name}\t{agency}\t{role}\t{password}\t{totp}\n"));
+        text.push_str(&format!(
+            "{name}\t{agency}\t{role}\t{password}\t{second_factor}\n"
+        ));
     }
     let folder = node.dir().join("demo");
     std::fs::create_dir_all(&folder).context("creating the demo folder")?;
