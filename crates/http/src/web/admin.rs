@@ -26,7 +26,7 @@ use crate::{schema, AppState};
 use askama::Template;
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
@@ -265,22 +265,9 @@ async fn page_data(
     })
 }
 
-/// The context and the signed-in caller, or the response to give instead.
-fn start(
-    state: &AppState,
-    headers: &HeaderMap,
-    uri: &Uri,
-) -> Result<(Ctx, crate::auth::Caller), Box<Response>> {
-    let ctx = Ctx::new(state, headers, uri).map_err(|e| Box::new(e.into_response()))?;
-    match ctx.caller.clone() {
-        Some(c) => Ok((ctx, c)),
-        None => Err(Box::new(ctx.redirect("/sign-in"))),
-    }
-}
-
 /// `GET /admin`.
 async fn admin_page(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
-    let (ctx, caller) = match start(&state, &headers, &uri) {
+    let (ctx, caller) = match Ctx::signed_in(&state, &headers, &uri) {
         Ok(x) => x,
         Err(r) => return *r,
     };
@@ -308,14 +295,6 @@ async fn with_errors(
         }
         Err(e) => ctx.error_page(&e),
     }
-}
-
-fn csrf_refused(ctx: &Ctx) -> Response {
-    ctx.error_page(&ApiError::new(
-        StatusCode::FORBIDDEN,
-        schema::ErrorCode::Forbidden,
-        "CSRF check failed",
-    ))
 }
 
 fn field_error(ctx: &Ctx, field: &'static str, label: &str, message: &str) -> FieldError {
@@ -349,12 +328,12 @@ async fn add_agency(
     uri: Uri,
     Form(f): Form<AgencyForm>,
 ) -> Response {
-    let (ctx, caller) = match start(&state, &headers, &uri) {
+    let (ctx, caller) = match Ctx::signed_in(&state, &headers, &uri) {
         Ok(x) => x,
         Err(r) => return *r,
     };
     if !csrf::check(&headers, &f.csrf) {
-        return csrf_refused(&ctx);
+        return ctx.csrf_refused();
     }
     let name = f.name.trim().to_owned();
     let mut errors = Vec::new();
@@ -468,12 +447,12 @@ async fn add_user(
     uri: Uri,
     Form(f): Form<UserForm>,
 ) -> Response {
-    let (ctx, caller) = match start(&state, &headers, &uri) {
+    let (ctx, caller) = match Ctx::signed_in(&state, &headers, &uri) {
         Ok(x) => x,
         Err(r) => return *r,
     };
     if !csrf::check(&headers, &f.csrf) {
-        return csrf_refused(&ctx);
+        return ctx.csrf_refused();
     }
     let name = f.name.trim().to_owned();
     let agency = f.agency.trim().to_owned();
@@ -552,12 +531,12 @@ async fn reset_mfa(
     Path(name): Path<String>,
     Form(f): Form<CsrfForm>,
 ) -> Response {
-    let (ctx, caller) = match start(&state, &headers, &uri) {
+    let (ctx, caller) = match Ctx::signed_in(&state, &headers, &uri) {
         Ok(x) => x,
         Err(r) => return *r,
     };
     if !csrf::check(&headers, &f.csrf) {
-        return csrf_refused(&ctx);
+        return ctx.csrf_refused();
     }
     match admin::reset_user_totp(&state, &caller, name).await {
         Ok(()) => ctx.redirect("/admin#users"),
@@ -573,12 +552,12 @@ async fn unlock(
     Path(name): Path<String>,
     Form(f): Form<CsrfForm>,
 ) -> Response {
-    let (ctx, caller) = match start(&state, &headers, &uri) {
+    let (ctx, caller) = match Ctx::signed_in(&state, &headers, &uri) {
         Ok(x) => x,
         Err(r) => return *r,
     };
     if !csrf::check(&headers, &f.csrf) {
-        return csrf_refused(&ctx);
+        return ctx.csrf_refused();
     }
     match admin::unlock_user(&state, &caller, name).await {
         Ok(()) => ctx.redirect("/admin#users"),
@@ -605,12 +584,12 @@ async fn add_token(
     uri: Uri,
     Form(f): Form<TokenForm>,
 ) -> Response {
-    let (ctx, caller) = match start(&state, &headers, &uri) {
+    let (ctx, caller) = match Ctx::signed_in(&state, &headers, &uri) {
         Ok(x) => x,
         Err(r) => return *r,
     };
     if !csrf::check(&headers, &f.csrf) {
-        return csrf_refused(&ctx);
+        return ctx.csrf_refused();
     }
     let service = f.service.trim().to_owned();
     let agency = f.agency.trim().to_owned();
@@ -684,12 +663,12 @@ async fn revoke_token(
     Path(id): Path<String>,
     Form(f): Form<CsrfForm>,
 ) -> Response {
-    let (ctx, caller) = match start(&state, &headers, &uri) {
+    let (ctx, caller) = match Ctx::signed_in(&state, &headers, &uri) {
         Ok(x) => x,
         Err(r) => return *r,
     };
     if !csrf::check(&headers, &f.csrf) {
-        return csrf_refused(&ctx);
+        return ctx.csrf_refused();
     }
     match admin::end_token(&state, &caller, id).await {
         Ok(()) => ctx.redirect("/admin#tokens"),
@@ -714,12 +693,12 @@ async fn set_retention(
     uri: Uri,
     Form(f): Form<RetentionForm>,
 ) -> Response {
-    let (ctx, caller) = match start(&state, &headers, &uri) {
+    let (ctx, caller) = match Ctx::signed_in(&state, &headers, &uri) {
         Ok(x) => x,
         Err(r) => return *r,
     };
     if !csrf::check(&headers, &f.csrf) {
-        return csrf_refused(&ctx);
+        return ctx.csrf_refused();
     }
     let given = [f.manufacturing.trim(), f.other.trim()];
     let mut errors = Vec::new();
@@ -771,7 +750,7 @@ async fn shown_page(
     uri: Uri,
     Path(id): Path<String>,
 ) -> Response {
-    let (ctx, caller) = match start(&state, &headers, &uri) {
+    let (ctx, caller) = match Ctx::signed_in(&state, &headers, &uri) {
         Ok(x) => x,
         Err(r) => return *r,
     };
@@ -815,12 +794,12 @@ async fn add_peer(
     uri: Uri,
     Form(f): Form<PeerForm>,
 ) -> Response {
-    let (ctx, caller) = match start(&state, &headers, &uri) {
+    let (ctx, caller) = match Ctx::signed_in(&state, &headers, &uri) {
         Ok(x) => x,
         Err(r) => return *r,
     };
     if !csrf::check(&headers, &f.csrf) {
-        return csrf_refused(&ctx);
+        return ctx.csrf_refused();
     }
     let url = f.peer_url.trim().to_owned();
     let values = HashMap::from([

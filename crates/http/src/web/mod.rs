@@ -222,6 +222,29 @@ impl Ctx {
         }
     }
 
+    /// This request's context with the signed-in person, or the answer to give instead (to
+    /// `/sign-in` without a live session).
+    fn signed_in(
+        state: &AppState,
+        headers: &HeaderMap,
+        uri: &Uri,
+    ) -> Result<(Ctx, Caller), Box<Response>> {
+        let ctx = Ctx::new(state, headers, uri).map_err(|e| Box::new(e.into_response()))?;
+        match ctx.caller.clone() {
+            Some(c) => Ok((ctx, c)),
+            None => Err(Box::new(ctx.redirect("/sign-in"))),
+        }
+    }
+
+    /// The page for a form that failed the CSRF check (403).
+    fn csrf_refused(&self) -> Response {
+        self.error_page(&ApiError::new(
+            StatusCode::FORBIDDEN,
+            crate::schema::ErrorCode::Forbidden,
+            "CSRF check failed",
+        ))
+    }
+
     fn render(&self, status: StatusCode, t: &impl Template) -> Response {
         match t.render() {
             Ok(html) => self.page(status, html),

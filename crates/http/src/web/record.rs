@@ -125,19 +125,6 @@ fn today(state: &AppState) -> String {
     state.clock().now_rfc3339().chars().take(10).collect()
 }
 
-/// The page's context and the person signed in, or the answer to give (to sign-in).
-fn signed_in(
-    state: &AppState,
-    headers: &HeaderMap,
-    uri: &Uri,
-) -> Result<(Ctx, Caller), Box<Response>> {
-    let ctx = Ctx::new(state, headers, uri).map_err(|e| Box::new(e.into_response()))?;
-    match ctx.caller.clone() {
-        Some(c) => Ok((ctx, c)),
-        None => Err(Box::new(ctx.redirect("/sign-in"))),
-    }
-}
-
 // ---------------------------------------------------------------- the area's start page
 
 #[derive(Template)]
@@ -148,7 +135,7 @@ struct StartPage {
 
 /// `GET /record`.
 async fn start_page(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
-    let (ctx, _) = match signed_in(&state, &headers, &uri) {
+    let (ctx, _) = match Ctx::signed_in(&state, &headers, &uri) {
         Ok(x) => x,
         Err(r) => return *r,
     };
@@ -322,7 +309,7 @@ fn item_page(ctx: &Ctx, f: &Fields, rows: usize) -> ItemFormPage {
 
 /// `GET /record/item`.
 async fn item_form(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
-    let (ctx, _) = match signed_in(&state, &headers, &uri) {
+    let (ctx, _) = match Ctx::signed_in(&state, &headers, &uri) {
         Ok(x) => x,
         Err(r) => return *r,
     };
@@ -418,7 +405,7 @@ async fn item_submit(
     uri: Uri,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    let (ctx, caller) = match signed_in(&state, &headers, &uri) {
+    let (ctx, caller) = match Ctx::signed_in(&state, &headers, &uri) {
         Ok(x) => x,
         Err(r) => return *r,
     };
@@ -654,7 +641,7 @@ async fn event_form(
     uri: Uri,
     Path(key): Path<String>,
 ) -> Response {
-    let (ctx, caller) = match signed_in(&state, &headers, &uri) {
+    let (ctx, caller) = match Ctx::signed_in(&state, &headers, &uri) {
         Ok(x) => x,
         Err(r) => return *r,
     };
@@ -766,7 +753,7 @@ async fn event_submit(
     Path(key): Path<String>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    let (ctx, caller) = match signed_in(&state, &headers, &uri) {
+    let (ctx, caller) = match Ctx::signed_in(&state, &headers, &uri) {
         Ok(x) => x,
         Err(r) => return *r,
     };
@@ -883,7 +870,7 @@ async fn photo_form(
     uri: Uri,
     Path(key): Path<String>,
 ) -> Response {
-    let (ctx, caller) = match signed_in(&state, &headers, &uri) {
+    let (ctx, caller) = match Ctx::signed_in(&state, &headers, &uri) {
         Ok(x) => x,
         Err(r) => return *r,
     };
@@ -962,7 +949,7 @@ async fn photo_upload(
     Path(key): Path<String>,
     multipart: Multipart,
 ) -> Response {
-    let (ctx, caller) = match signed_in(&state, &headers, &uri) {
+    let (ctx, caller) = match Ctx::signed_in(&state, &headers, &uri) {
         Ok(x) => x,
         Err(r) => return *r,
     };
@@ -1094,7 +1081,7 @@ async fn photo_get(
     Path(sha256): Path<String>,
     Query(q): Query<PhotoQuery>,
 ) -> Response {
-    let (ctx, caller) = match signed_in(&state, &headers, &uri) {
+    let (ctx, caller) = match Ctx::signed_in(&state, &headers, &uri) {
         Ok(x) => x,
         Err(r) => return *r,
     };
@@ -1184,7 +1171,7 @@ struct ReportView {
 
 /// `GET /record/import`.
 async fn import_form(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
-    let (ctx, _) = match signed_in(&state, &headers, &uri) {
+    let (ctx, _) = match Ctx::signed_in(&state, &headers, &uri) {
         Ok(x) => x,
         Err(r) => return *r,
     };
@@ -1205,7 +1192,7 @@ async fn import_submit(
     uri: Uri,
     multipart: Multipart,
 ) -> Response {
-    let (ctx, caller) = match signed_in(&state, &headers, &uri) {
+    let (ctx, caller) = match Ctx::signed_in(&state, &headers, &uri) {
         Ok(x) => x,
         Err(r) => return *r,
     };

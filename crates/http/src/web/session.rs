@@ -261,11 +261,7 @@ async fn enrol_submit(
     };
     let tr = ctx.tr;
     if !csrf::check(&headers, &form.csrf) {
-        return ctx.error_page(&ApiError::new(
-            StatusCode::FORBIDDEN,
-            crate::schema::ErrorCode::Forbidden,
-            "CSRF check failed",
-        ));
+        return ctx.csrf_refused();
     }
     let Some(id) = enrolment_id(&state, &headers) else {
         let mut res = ctx.redirect("/sign-in?enrol=expired");
@@ -403,11 +399,7 @@ async fn account_enrol(
         return ctx.redirect("/sign-in");
     };
     if !csrf::check(&headers, &form.csrf) {
-        return ctx.error_page(&ApiError::new(
-            StatusCode::FORBIDDEN,
-            crate::schema::ErrorCode::Forbidden,
-            "CSRF check failed",
-        ));
+        return ctx.csrf_refused();
     }
     match begin_enrolment(&state, &ctx, caller.principal.name.clone()).await {
         Ok(r) => r,
@@ -579,11 +571,7 @@ async fn sign_out(
         Err(e) => return e.into_response(),
     };
     if !csrf::check(&headers, &form.csrf) {
-        return ctx.error_page(&ApiError::new(
-            StatusCode::FORBIDDEN,
-            crate::schema::ErrorCode::Forbidden,
-            "CSRF check failed",
-        ));
+        return ctx.csrf_refused();
     }
     let mut res = ctx.redirect("/sign-in");
     if let Some(v) = session_api::end_session(&state, &headers) {

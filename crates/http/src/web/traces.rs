@@ -41,7 +41,7 @@ use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
@@ -135,29 +135,6 @@ fn codes(list: &str) -> Vec<String> {
         .collect()
 }
 
-fn ctx_or(
-    state: &AppState,
-    headers: &HeaderMap,
-    uri: &Uri,
-) -> Result<(Ctx, Caller), Box<Response>> {
-    let ctx = match Ctx::new(state, headers, uri) {
-        Ok(c) => c,
-        Err(e) => return Err(Box::new(e.into_response())),
-    };
-    match ctx.caller.clone() {
-        Some(c) => Ok((ctx, c)),
-        None => Err(Box::new(ctx.redirect("/sign-in"))),
-    }
-}
-
-fn csrf_refused() -> ApiError {
-    ApiError::new(
-        StatusCode::FORBIDDEN,
-        crate::schema::ErrorCode::Forbidden,
-        "CSRF check failed",
-    )
-}
-
 async fn node_state(state: &AppState) -> Result<String, ApiError> {
     state.reader().run(|node| node.info.state.clone()).await
 }
@@ -223,7 +200,7 @@ fn overdue_by_key(tr: &Tr, doc: &Value) -> Vec<(String, String, String)> {
 
 /// `GET /traces`.
 async fn list_page(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
-    let (ctx, caller) = match ctx_or(&state, &headers, &uri) {
+    let (ctx, caller) = match Ctx::signed_in(&state, &headers, &uri) {
         Ok(x) => x,
         Err(r) => return *r,
     };
@@ -885,7 +862,7 @@ async fn new_page(
     uri: Uri,
     Query(p): Query<NewParams>,
 ) -> Response {
-    let (ctx, caller) = match ctx_or(&state, &headers, &uri) {
+    let (ctx, caller) = match Ctx::signed_in(&state, &headers, &uri) {
         Ok(x) => x,
         Err(r) => return *r,
     };
@@ -1031,14 +1008,14 @@ async fn request_submit(
     pairs: Vec<(String, String)>,
     editing: Option<String>,
 ) -> Response {
-    let (ctx, caller) = match ctx_or(&state, &headers, &uri) {
+    let (ctx, caller) = match Ctx::signed_in(&state, &headers, &uri) {
         Ok(x) => x,
         Err(r) => return *r,
     };
     let tr = ctx.tr;
     let f = Fields(pairs);
     if !csrf::check(&headers, f.get("csrf")) {
-        return ctx.error_page(&csrf_refused());
+        return ctx.csrf_refused();
     }
     let form = RequestForm::from_fields(&f);
     let purpose = f.get("purpose").to_owned();
@@ -1151,7 +1128,7 @@ async fn edit_page(
     Path(key): Path<String>,
     Query(p): Query<CaseParams>,
 ) -> Response {
-    let (ctx, caller) = match ctx_or(&state, &headers, &uri) {
+    let (ctx, caller) = match Ctx::signed_in(&state, &headers, &uri) {
         Ok(x) => x,
         Err(r) => return *r,
     };
@@ -1906,7 +1883,7 @@ async fn case_page(
     Path(key): Path<String>,
     Query(p): Query<CaseParams>,
 ) -> Response {
-    let (ctx, caller) = match ctx_or(&state, &headers, &uri) {
+    let (ctx, caller) = match Ctx::signed_in(&state, &headers, &uri) {
         Ok(x) => x,
         Err(r) => return *r,
     };
@@ -1979,14 +1956,14 @@ async fn step_submit(
     Path((key, step)): Path<(String, String)>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    let (ctx, caller) = match ctx_or(&state, &headers, &uri) {
+    let (ctx, caller) = match Ctx::signed_in(&state, &headers, &uri) {
         Ok(x) => x,
         Err(r) => return *r,
     };
     let tr = ctx.tr;
     let f = Fields(pairs);
     if !csrf::check(&headers, f.get("csrf")) {
-        return ctx.error_page(&csrf_refused());
+        return ctx.csrf_refused();
     }
     let purpose = match purpose_of(Some(f.get("purpose"))) {
         Ok(Some(p)) => p,
@@ -2191,7 +2168,7 @@ async fn print_page(
     Path(key): Path<String>,
     Query(p): Query<CaseParams>,
 ) -> Response {
-    let (ctx, caller) = match ctx_or(&state, &headers, &uri) {
+    let (ctx, caller) = match Ctx::signed_in(&state, &headers, &uri) {
         Ok(x) => x,
         Err(r) => return *r,
     };
