@@ -370,39 +370,7 @@ async fn kenya_sends_a_trace_request_and_uganda_answers_it_in_two_browsers() {
         .goto(&format!("{}/traces/new", ke.base))
         .await
         .unwrap();
-    let request = [
-        ("id", "KE-DCI-2026-0001"),
-        ("case_reference", "CR 12/2026 Isiolo"),
-        ("requesting_agency", "national-registry"),
-        ("officer", "Insp. W. Otieno"),
-        ("priority", "routine"),
-        ("kind", "firearm"),
-        ("type", "pistol"),
-        ("make", "Glock"),
-        ("model", "17"),
-        ("calibre", "9x19mm"),
-        ("country_of_manufacture", "AT"),
-        ("year_of_manufacture", "2009"),
-        ("marking_text_0", "AB1234"),
-        ("marking_kind_0", "serial"),
-        ("marking_component_0", "frame"),
-        ("import_text_0", "KE 2010"),
-        ("import_country_0", "KE"),
-        ("import_year_0", "2010"),
-        (
-            "photos",
-            "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
-        ),
-        ("illicit_reason", "seized"),
-        ("illicit_details", "Found in a vehicle at a checkpoint."),
-        ("legal_basis", "Firearms Act (Cap. 114) s. 4"),
-        ("found_date", "2026-01-01"),
-        ("found_country", "KE"),
-        ("found_place", "Isiolo County"),
-        ("found_description", "Police checkpoint."),
-        ("intended_use", "Criminal prosecution."),
-    ];
-    for (name, value) in request {
+    for (name, value) in common::web::TRACE_REQUEST_FORM {
         fill_field(&kb, name, value).await;
     }
     kb.screenshot("web-trace-new").await;

@@ -12,53 +12,16 @@ use common::TestClock;
 
 use tracemark_registry::Node;
 
-/// The request's reference and its key on a Kenyan node.
-const ID: &str = "KE-DCI-2026-0001";
+/// The key on a Kenyan node of the request of `TRACE_REQUEST_FORM` (its `id`), and its case.
 const KEY: &str = "KE:KE-DCI-2026-0001";
 const KEY_ENC: &str = "KE%3AKE-DCI-2026-0001";
 const CASE: &str = "CR 12/2026 Isiolo";
 
-/// A complete request, as the guided form posts it (`action` is added by the caller).
-fn complete_request() -> Vec<(&'static str, &'static str)> {
-    vec![
-        ("id", ID),
-        ("case_reference", CASE),
-        ("requesting_agency", "national-registry"),
-        ("officer", "Insp. W. Otieno"),
-        ("priority", "routine"),
-        ("kind", "firearm"),
-        ("type", "pistol"),
-        ("make", "Glock"),
-        ("model", "17"),
-        ("calibre", "9x19mm"),
-        ("country_of_manufacture", "AT"),
-        ("year_of_manufacture", "2009"),
-        ("marking_text_0", "AB1234"),
-        ("marking_kind_0", "serial"),
-        ("marking_component_0", "frame"),
-        ("marking_legibility_0", "clear"),
-        ("import_text_0", "KE 2010"),
-        ("import_country_0", "KE"),
-        ("import_year_0", "2010"),
-        (
-            "photos",
-            "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
-        ),
-        ("illicit_reason", "seized"),
-        ("illicit_details", "Found in a vehicle at a checkpoint."),
-        ("legal_basis", "Firearms Act (Cap. 114) s. 4"),
-        ("found_date", "2026-01-01"),
-        ("found_country", "KE"),
-        ("found_place", "Isiolo County"),
-        ("found_description", "Police checkpoint."),
-        ("intended_use", "Criminal prosecution."),
-    ]
-}
-
 /// The form's fields with `action` and the CSRF token, without the fields named in `drop`.
 fn form_with<'a>(csrf: &'a str, action: &'a str, drop: &[&str]) -> Vec<(&'a str, &'a str)> {
-    let mut f: Vec<(&str, &str)> = complete_request()
-        .into_iter()
+    let mut f: Vec<(&str, &str)> = TRACE_REQUEST_FORM
+        .iter()
+        .copied()
         .filter(|(k, _)| !drop.contains(k))
         .collect();
     f.push(("csrf", csrf));

@@ -23,7 +23,7 @@ use crate::{alerts, api, traces_api};
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use serde_json::Value;
@@ -111,12 +111,9 @@ fn plural(tr: &super::i18n::Tr, id: &str, n: usize) -> String {
 
 /// `GET /dashboard`.
 async fn dashboard(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
-    let ctx = match Ctx::new(&state, &headers, &uri) {
-        Ok(c) => c,
-        Err(e) => return e.into_response(),
-    };
-    let Some(caller) = ctx.caller.clone() else {
-        return ctx.redirect("/sign-in");
+    let (ctx, caller) = match Ctx::signed_in(&state, &headers, &uri) {
+        Ok(x) => x,
+        Err(r) => return *r,
     };
     let tr = ctx.tr;
     let mut page = DashboardPage {

@@ -11,7 +11,7 @@ use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
@@ -181,12 +181,9 @@ async fn item_page(
     Path(key): Path<String>,
     Query(p): Query<PurposeForm>,
 ) -> Response {
-    let ctx = match Ctx::new(&state, &headers, &uri) {
-        Ok(c) => c,
-        Err(e) => return e.into_response(),
-    };
-    let Some(caller) = ctx.caller.clone() else {
-        return ctx.redirect("/sign-in");
+    let (ctx, caller) = match Ctx::signed_in(&state, &headers, &uri) {
+        Ok(x) => x,
+        Err(r) => return *r,
     };
     let tr = ctx.tr;
     let asked = p.purpose.as_deref().map(str::trim).unwrap_or("").to_owned();

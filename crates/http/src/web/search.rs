@@ -187,12 +187,9 @@ async fn search_page(
     uri: Uri,
     Query(form): Query<SearchForm>,
 ) -> Response {
-    let ctx = match Ctx::new(&state, &headers, &uri) {
-        Ok(c) => c,
-        Err(e) => return e.into_response(),
-    };
-    let Some(caller) = ctx.caller.clone() else {
-        return ctx.redirect("/sign-in");
+    let (ctx, caller) = match Ctx::signed_in(&state, &headers, &uri) {
+        Ok(x) => x,
+        Err(r) => return *r,
     };
     let tr = ctx.tr;
     let get = |k: &str| form.get(k).map(|v| v.trim().to_owned()).unwrap_or_default();

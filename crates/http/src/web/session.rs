@@ -347,12 +347,9 @@ struct AccountPage {
 
 /// `GET /account`.
 async fn account_page(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
-    let ctx = match Ctx::new(&state, &headers, &uri) {
-        Ok(c) => c,
-        Err(e) => return e.into_response(),
-    };
-    let Some(caller) = ctx.caller.clone() else {
-        return ctx.redirect("/sign-in");
+    let (ctx, caller) = match Ctx::signed_in(&state, &headers, &uri) {
+        Ok(x) => x,
+        Err(r) => return *r,
     };
     let tr = ctx.tr;
     let name = caller.principal.name.clone();
@@ -391,12 +388,9 @@ async fn account_enrol(
     uri: Uri,
     Form(form): Form<TokenForm>,
 ) -> Response {
-    let ctx = match Ctx::new(&state, &headers, &uri) {
-        Ok(c) => c,
-        Err(e) => return e.into_response(),
-    };
-    let Some(caller) = ctx.caller.clone() else {
-        return ctx.redirect("/sign-in");
+    let (ctx, caller) = match Ctx::signed_in(&state, &headers, &uri) {
+        Ok(x) => x,
+        Err(r) => return *r,
     };
     if !csrf::check(&headers, &form.csrf) {
         return ctx.csrf_refused();

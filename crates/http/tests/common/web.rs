@@ -28,6 +28,42 @@ pub const RECORDS: &str = r#"{"record":"item","key":"KE-2020-000001","kind":"fir
 {"record":"event","id":"mod-1","item":"KE-2020-000002","type":"assigned","date":"2020-03-01","to":{"name":"Ministry of Defence","country":"KE","kind":"state_agency"}}
 "#;
 
+/// A complete trace request as the guided form (`/traces/new`) posts it: Kenya's request about
+/// a Glock seized at a checkpoint (the form adds `action` and `csrf`).
+pub const TRACE_REQUEST_FORM: &[(&str, &str)] = &[
+    ("id", "KE-DCI-2026-0001"),
+    ("case_reference", "CR 12/2026 Isiolo"),
+    ("requesting_agency", "national-registry"),
+    ("officer", "Insp. W. Otieno"),
+    ("priority", "routine"),
+    ("kind", "firearm"),
+    ("type", "pistol"),
+    ("make", "Glock"),
+    ("model", "17"),
+    ("calibre", "9x19mm"),
+    ("country_of_manufacture", "AT"),
+    ("year_of_manufacture", "2009"),
+    ("marking_text_0", "AB1234"),
+    ("marking_kind_0", "serial"),
+    ("marking_component_0", "frame"),
+    ("marking_legibility_0", "clear"),
+    ("import_text_0", "KE 2010"),
+    ("import_country_0", "KE"),
+    ("import_year_0", "2010"),
+    (
+        "photos",
+        "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+    ),
+    ("illicit_reason", "seized"),
+    ("illicit_details", "Found in a vehicle at a checkpoint."),
+    ("legal_basis", "Firearms Act (Cap. 114) s. 4"),
+    ("found_date", "2026-01-01"),
+    ("found_country", "KE"),
+    ("found_place", "Isiolo County"),
+    ("found_description", "Police checkpoint."),
+    ("intended_use", "Criminal prosecution."),
+];
+
 pub struct Web {
     pub base: String,
     pub data: PathBuf,
