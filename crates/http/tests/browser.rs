@@ -98,6 +98,23 @@ async fn an_officer_signs_in_with_mfa_searches_an_obliterated_serial_and_reads_a
     wait_for_next_page(sign_in_page).await;
     assert_eq!(path(&b).await, "/dashboard");
 
+    // As the serial is typed, the page's script shows the form the index compares (asked
+    // of the server's own normalizer; the Content-Security-Policy lets only this script run).
+    c.goto(&format!("{}/search", web.base)).await.unwrap();
+    find(&b, "#q").await.send_keys("ab 12-34").await.unwrap();
+    let mut shown = String::new();
+    for _ in 0..100 {
+        shown = find(&b, "#q-normalized").await.text().await.unwrap();
+        if shown.contains("AB1234") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        shown.contains("AB1234"),
+        "normalized form while typing: {shown:?}"
+    );
+
     // The obliterated serial, through the position grid: six boxes, the fifth unreadable.
     c.goto(&format!("{}/search", web.base)).await.unwrap();
     find(&b, "details.search-grid summary")
@@ -411,6 +428,16 @@ async fn kenya_sends_a_trace_request_and_uganda_answers_it_in_two_browsers() {
     kb.screenshot("web-trace-answered").await;
     click_to_next_page(&kb, "a[href$='/print'], a[href*='/print?']").await;
     kb.screenshot("web-trace-print").await;
+
+    // The officer's list of traces, in Arabic: right to left, the key still readable.
+    kb.client
+        .goto(&format!("{}/traces?lang=ar", ke.base))
+        .await
+        .unwrap();
+    let html = find(&kb, "html").await;
+    assert_eq!(html.attr("dir").await.unwrap().as_deref(), Some("rtl"));
+    assert!(page_text(&kb).await.contains("KE-DCI-2026-0001"));
+    kb.screenshot("web-traces-arabic").await;
 
     kb.close().await;
     ub.close().await;

@@ -223,6 +223,21 @@ impl Tr {
         text.into_owned()
     }
 
+    /// `text` with its ASCII digits written in the locale's digits (Arabic-Indic in Arabic),
+    /// nothing else changed: for years and days, which are not grouped.
+    pub fn digits(&self, text: &str) -> String {
+        match self.locale {
+            Locale::Ar => text
+                .chars()
+                .map(|c| match c.to_digit(10) {
+                    Some(d) if c.is_ascii_digit() => char::from_u32(0x0660 + d).unwrap_or(c),
+                    _ => c,
+                })
+                .collect(),
+            _ => text.to_owned(),
+        }
+    }
+
     /// A whole number written the locale's way (CLDR's patterns for these four): "12,345"
     /// in English, "12 345" in French (narrow no-break space), "12.345" in Spanish (which
     /// does not group four-digit numbers: "1234"), and in Arabic with Arabic-Indic digits
@@ -259,7 +274,7 @@ impl Tr {
 
     /// A date of the data model (`YYYY`, `YYYY-MM`, `YYYY-MM-DD`, or an RFC 3339 instant,
     /// of which the day is shown) written the locale's way, with its month's name: "3
-    /// February 2011", "3 février 2011", "3 de febrero de 2011", "3 فبراير 2011". A text of
+    /// February 2011", "3 février 2011", "3 de febrero de 2011", "٣ فبراير ٢٠١١". A text of
     /// any other shape is shown as it is.
     pub fn date(&self, text: &str) -> String {
         let day_part = text.get(..10).filter(|_| text.len() > 10).unwrap_or(text);
@@ -273,11 +288,11 @@ impl Tr {
             (1..=12).contains(&m).then(|| self.t(&format!("month-{m}")))
         };
         match parts.as_slice() {
-            [y] if num(y, 4).is_some() => (*y).to_owned(),
+            [y] if num(y, 4).is_some() => self.digits(y),
             [y, m] => match (num(y, 4), num(m, 2).and_then(month_name)) {
                 (Some(_), Some(month)) => self.args(
                     "date-month",
-                    &[("month", month.into()), ("year", (*y).into())],
+                    &[("month", month.into()), ("year", self.digits(y).into())],
                 ),
                 _ => text.to_owned(),
             },
@@ -289,9 +304,9 @@ impl Tr {
                 (Some(_), Some(month), Some(day)) => self.args(
                     "date-day",
                     &[
-                        ("day", day.to_string().into()),
+                        ("day", self.digits(&day.to_string()).into()),
                         ("month", month.into()),
-                        ("year", (*y).into()),
+                        ("year", self.digits(y).into()),
                     ],
                 ),
                 _ => text.to_owned(),
@@ -351,5 +366,7 @@ mod tests {
         assert_eq!(Tr::new(Locale::En).date("2011-02-03"), "3 February 2011");
         assert_eq!(Tr::new(Locale::Fr).date("2011-02"), "février 2011");
         assert_eq!(Tr::new(Locale::En).date("not a date"), "not a date");
+        assert_eq!(Tr::new(Locale::Ar).date("2011-02-03"), "٣ فبراير ٢٠١١");
+        assert_eq!(Tr::new(Locale::Ar).digits("KE 2010"), "KE ٢٠١٠");
     }
 }
