@@ -93,12 +93,42 @@ impl Sessions {
     pub fn remove(&self, id: &str) -> bool {
         self.table().remove(&key(id)).is_some()
     }
+
+    /// Ends every session of the user `name` (when their second factor is reset, the
+    /// sessions it opened must not outlive it); how many were ended.
+    pub fn end_all_of(&self, name: &str) -> usize {
+        let mut table = self.table();
+        let before = table.len();
+        table.retain(|_, e| {
+            !(e.principal.kind == crate::policy::PrincipalKind::User && e.principal.name == name)
+        });
+        before - table.len()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::policy::PrincipalKind;
+
+    #[test]
+    fn ending_a_users_sessions_leaves_the_others() {
+        let s = Sessions::new(60);
+        let a1 = s.create(alice(), 0);
+        let a2 = s.create(alice(), 0);
+        let bob = s.create(
+            Principal {
+                name: "bob".into(),
+                ..alice()
+            },
+            0,
+        );
+        assert_eq!(s.end_all_of("alice"), 2);
+        assert!(s.touch(&a1, 1).is_none());
+        assert!(s.touch(&a2, 1).is_none());
+        assert!(s.touch(&bob, 1).is_some());
+        assert_eq!(s.end_all_of("alice"), 0);
+    }
 
     fn alice() -> Principal {
         Principal {

@@ -234,13 +234,18 @@ pub(crate) async fn reset_user_totp(
     name: String,
 ) -> Result<(), ApiError> {
     administer(state, caller, format!("users:totp-reset:{}", short(&name))).await?;
+    let name_for_sessions = name.clone();
     on_store(state, move |s| {
         if s.user(&name)?.is_none() {
             return Err(StoreError::Missing(format!("user '{}'", short(&name))).into());
         }
         Ok(s.set_totp(&name, None, false)?)
     })
-    .await
+    .await?;
+    // The sessions opened with the old factor end with it (on this app server: sessions
+    // live in each server's memory).
+    state.sessions().end_all_of(&name_for_sessions);
+    Ok(())
 }
 
 /// Ends an account's lockout after failed sign-ins (the failure count back to zero): the

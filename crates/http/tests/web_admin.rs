@@ -187,7 +187,9 @@ async fn a_new_administrator_enrols_with_the_qr_page_then_signs_in_with_a_code()
     assert_eq!(p.status, 303, "{}", p.body);
     assert_eq!(p.location.as_deref(), Some("/dashboard"));
 
-    // An administrator resets the second factor: the next sign-in enrols again.
+    // An administrator resets the second factor: the sessions it opened end (`b` and
+    // `again` are both signed out), and the next sign-in enrols again.
+    assert_eq!(again.get("/account").await.status, 200);
     let csrf = admin.csrf().await;
     let p = admin
         .post("/admin/users/newadmin/reset-mfa", &[("csrf", &csrf)])
@@ -197,6 +199,16 @@ async fn a_new_administrator_enrols_with_the_qr_page_then_signs_in_with_a_code()
     assert!(audit(&web)
         .iter()
         .any(|e| e.contains("users:totp-reset:newadmin") && e.contains("user:admin")));
+    for signed_out in [&mut b, &mut again] {
+        let p = signed_out.get("/account").await;
+        assert_eq!(p.status, 303, "{}", p.body);
+        assert!(p.location.as_deref().unwrap().starts_with("/sign-in"));
+    }
+    assert_eq!(
+        admin.get("/admin").await.status,
+        200,
+        "others stay signed in"
+    );
     let mut third = web.browser();
     let p = third.sign_in("newadmin", &password, "").await;
     assert_eq!(p.status, 303, "{}", p.body);
