@@ -61,6 +61,70 @@ async fn path(b: &Browser) -> String {
     b.client.current_url().await.unwrap().path().to_owned()
 }
 
+/// axe-core (Deque, MPL-2.0; `tests/vendor/`), the accessibility engine browsers' own audit
+/// tools use, run in the page.
+const AXE: &str = include_str!("vendor/axe.min.js");
+
+/// The WCAG 2 A and AA violations axe finds on the page the browser shows (labels, contrast,
+/// landmarks, names of controls, language…), one line each; empty when there is none.
+async fn accessibility_violations(b: &Browser) -> Vec<String> {
+    b.client
+        .execute(&format!("{AXE}\nreturn true;"), vec![])
+        .await
+        .unwrap();
+    let found = b
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] })
+               .then(r => done(r.violations.map(v =>
+                 v.impact + ' ' + v.id + ': ' + v.help + ' — ' +
+                 v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', '))))
+               .catch(e => done(['axe failed: ' + e]));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Fails naming the page and every violation found on it.
+async fn assert_accessible(b: &Browser, page: &str) {
+    let found = accessibility_violations(b).await;
+    assert!(found.is_empty(), "{page}: {found:#?}");
+}
+
+/// The accessibility check finds what it should: a page without a language, a title or a
+/// label, and with grey-on-grey text, fails it (so the pages' passing means something).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_accessibility_check_catches_an_inaccessible_page() {
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("bad.html");
+    std::fs::write(
+        &page,
+        "<!DOCTYPE html><html><body><main><input type=text>\
+         <p style='color:#bbb;background:#ccc'>faint</p></main></body></html>",
+    )
+    .unwrap();
+    b.client
+        .goto(&format!("file://{}", page.display()))
+        .await
+        .unwrap();
+    let found = accessibility_violations(&b).await.join("\n");
+    for rule in ["html-has-lang", "document-title", "label", "color-contrast"] {
+        assert!(found.contains(rule), "{rule} not found in:\n{found}");
+    }
+    b.close().await;
+}
+
 /// An officer's day in a real Chromium, as a newcomer would click through it: sign in with
 /// the authenticator code, search a serial whose fifth character is obliterated (`AB12?4`),
 /// open the item, and read the pages in Arabic, right to left. Screenshots of each page are
@@ -76,6 +140,7 @@ async fn an_officer_signs_in_with_mfa_searches_an_obliterated_serial_and_reads_a
     c.goto(&format!("{}/", web.base)).await.unwrap();
     assert_eq!(path(&b).await, "/sign-in");
     b.screenshot("web-sign-in").await;
+    assert_accessible(&b, "sign-in").await;
     // With the keyboard only, as a person who does not use a mouse: the first Tab reaches
     // the skip link, the form goes field by field with Tab, and Enter signs in.
     let tab = char::from(Key::Tab).to_string();
@@ -137,6 +202,7 @@ async fn an_officer_signs_in_with_mfa_searches_an_obliterated_serial_and_reads_a
     assert!(results.contains("tracer"), "signed in: {results}");
     assert!(results.contains(OPEN_ITEM), "{results}");
     b.screenshot("web-search-obliterated").await;
+    assert_accessible(&b, "search results").await;
 
     click_to_next_page(&b, &format!("a[href='/items/{OPEN_ITEM}']")).await;
     assert_eq!(path(&b).await, format!("/items/{OPEN_ITEM}"));
@@ -145,6 +211,7 @@ async fn an_officer_signs_in_with_mfa_searches_an_obliterated_serial_and_reads_a
         assert!(item.contains(seen), "{seen} not on the item page:\n{item}");
     }
     b.screenshot("web-item").await;
+    assert_accessible(&b, "item").await;
 
     // On a tablet held upright the page fits its width (nothing to scroll sideways).
     c.set_window_size(768, 1024).await.unwrap();
@@ -180,6 +247,7 @@ async fn an_officer_signs_in_with_mfa_searches_an_obliterated_serial_and_reads_a
         .unwrap();
     assert_eq!(align.as_str(), Some("rtl"));
     b.screenshot("web-item-arabic").await;
+    assert_accessible(&b, "item in Arabic").await;
 
     b.close().await;
     web.stop().await;
@@ -210,6 +278,14 @@ async fn a_clerk_records_a_seizure_and_an_investigator_sees_it_in_the_custody_ti
     let web = Web::start().await;
     let c = &b.client;
     sign_in(&b, &web, "clerk", None).await;
+    for (page, name) in [
+        ("/record/item", "register an item"),
+        ("/record/import", "import a file"),
+    ] {
+        c.goto(&format!("{}{page}", web.base)).await.unwrap();
+        assert_accessible(&b, name).await;
+    }
+    b.screenshot("web-record-import").await;
 
     c.goto(&format!("{}/items/{OPEN_ITEM}", web.base))
         .await
@@ -235,6 +311,7 @@ async fn a_clerk_records_a_seizure_and_an_investigator_sees_it_in_the_custody_ti
     click_to_next_page(&b, "button[name=action][value=preview]").await;
     find(&b, ".preview-ok").await;
     b.screenshot("web-record-seizure-preview").await;
+    assert_accessible(&b, "record an event (preview)").await;
     click_to_next_page(&b, "button[name=action][value=save]").await;
     assert_eq!(path(&b).await, format!("/items/{OPEN_ITEM}"));
 
@@ -254,6 +331,7 @@ async fn a_clerk_records_a_seizure_and_an_investigator_sees_it_in_the_custody_ti
         );
     }
     b.screenshot("web-item-custody").await;
+    assert_accessible(&b, "item with custody").await;
 
     b.close().await;
     web.stop().await;
@@ -299,6 +377,7 @@ async fn a_new_officer_enrols_her_authenticator_from_the_qr_page_and_signs_in() 
     assert!(size.as_f64().unwrap() >= 150.0, "QR code {size}px wide");
     assert!(qr.html(false).await.unwrap().len() > 1000);
     b.screenshot("web-enrol-qr").await;
+    assert_accessible(&b, "MFA enrolment").await;
     let secret: String = find(&b, "#enrol-secret")
         .await
         .text()
@@ -326,6 +405,20 @@ async fn a_new_officer_enrols_her_authenticator_from_the_qr_page_and_signs_in() 
     click_to_next_page(&b, "form[action='/sign-in'] button[type=submit]").await;
     assert_eq!(path(&b).await, "/dashboard");
     b.screenshot("web-dashboard").await;
+    assert_accessible(&b, "dashboard").await;
+    c.goto(&format!("{}/account", web.base)).await.unwrap();
+    assert_accessible(&b, "account").await;
+
+    // The administrator's pages.
+    click_to_next_page(&b, "form[action='/sign-out'] button[type=submit]").await;
+    sign_in(&b, &web, "admin", Some(web.totp("admin"))).await;
+    c.goto(&format!("{}/admin", web.base)).await.unwrap();
+    assert!(
+        page_text(&b).await.contains("wanjiru"),
+        "the new officer is listed"
+    );
+    b.screenshot("web-admin").await;
+    assert_accessible(&b, "administration").await;
 
     b.close().await;
     web.stop().await;
@@ -391,6 +484,7 @@ async fn kenya_sends_a_trace_request_and_uganda_answers_it_in_two_browsers() {
         fill_field(&kb, name, value).await;
     }
     kb.screenshot("web-trace-new").await;
+    assert_accessible(&kb, "new trace request").await;
     click_to_next_page(&kb, "button[name=action][value=create]").await;
     assert!(
         path(&kb).await.starts_with("/traces/KE"),
@@ -409,6 +503,7 @@ async fn kenya_sends_a_trace_request_and_uganda_answers_it_in_two_browsers() {
         .await
         .unwrap();
     ub.screenshot("web-traces-inbox").await;
+    assert_accessible(&ub, "traces").await;
     click_to_next_page(&ub, "section[aria-labelledby=inbox] a[href^='/traces/KE']").await;
     click_to_next_page(&ub, "form[action$='/acknowledge'] button[type=submit]").await;
     // The answer is drafted from Uganda's registry: the matching record and its findings.
@@ -420,6 +515,7 @@ async fn kenya_sends_a_trace_request_and_uganda_answers_it_in_two_browsers() {
         .await
         .unwrap();
     ub.screenshot("web-trace-answer").await;
+    assert_accessible(&ub, "trace case with the answer form").await;
     click_to_next_page(&ub, ".answer-form button[type=submit]").await;
 
     // Kenya sees the answer.
@@ -428,6 +524,7 @@ async fn kenya_sends_a_trace_request_and_uganda_answers_it_in_two_browsers() {
     kb.screenshot("web-trace-answered").await;
     click_to_next_page(&kb, "a[href$='/print'], a[href*='/print?']").await;
     kb.screenshot("web-trace-print").await;
+    assert_accessible(&kb, "trace print view").await;
 
     // The officer's list of traces, in Arabic: right to left, the key still readable.
     kb.client
