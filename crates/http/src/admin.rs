@@ -265,6 +265,84 @@ pub(crate) async fn unlock_user(
     .await
 }
 
+/// Removes an account's second factor: the person enrols again at the next sign-in, and the
+/// sessions it opened end.
+#[utoipa::path(delete, path = "/api/v1/users/{name}/totp", tag = "admin",
+    params(("name" = String, Path, description = "The account")),
+    responses(
+        (status = 204, description = "The second factor is removed"),
+        (status = 403, description = "Only administrators (with a second factor)", body = schema::ErrorBody),
+        (status = 404, description = "No such account", body = schema::ErrorBody),
+    ))]
+pub async fn reset_totp(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    reset_user_totp(&state, &caller, name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Ends an account's lockout after failed sign-ins.
+#[utoipa::path(post, path = "/api/v1/users/{name}/unlock", tag = "admin",
+    params(("name" = String, Path, description = "The account")),
+    responses(
+        (status = 204, description = "The account may sign in again"),
+        (status = 403, description = "Only administrators (with a second factor)", body = schema::ErrorBody),
+        (status = 404, description = "No such account", body = schema::ErrorBody),
+    ))]
+pub async fn unlock(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    unlock_user(&state, &caller, name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The node's retention periods in force (`null` = indefinite, the default).
+#[utoipa::path(get, path = "/api/v1/retention", tag = "admin",
+    responses(
+        (status = 200, description = "The periods in force", body = schema::Retention),
+        (status = 403, description = "Only administrators (with a second factor)", body = schema::ErrorBody),
+    ))]
+pub async fn get_retention(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<schema::Retention>, ApiError> {
+    administer(&state, &caller, "retention:read".into()).await?;
+    let (periods, changes) = on_store(&state, |s| Ok(retention_in_force(s)?)).await?;
+    Ok(Json(schema::Retention {
+        manufacturing_years: periods.first().copied().flatten(),
+        other_years: periods.get(1).copied().flatten(),
+        changes,
+    }))
+}
+
+/// Sets the node's retention periods: each at least the ITI's minimum (manufacturing
+/// records 30 years, others 20) or `null` for indefinite. Every change is kept; nothing is
+/// purged by Tracemark today.
+#[utoipa::path(put, path = "/api/v1/retention", tag = "admin",
+    request_body = schema::RetentionPeriods,
+    responses(
+        (status = 200, description = "The periods now in force", body = schema::Retention),
+        (status = 403, description = "Only administrators (with a second factor)", body = schema::ErrorBody),
+        (status = 422, description = "A period below the ITI's minimum", body = schema::ErrorBody),
+    ))]
+pub async fn put_retention(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(p): Json<schema::RetentionPeriods>,
+) -> Result<Json<schema::Retention>, ApiError> {
+    set_retention(&state, &caller, vec![p.manufacturing_years, p.other_years]).await?;
+    let (periods, changes) = on_store(&state, |s| Ok(retention_in_force(s)?)).await?;
+    Ok(Json(schema::Retention {
+        manufacturing_years: periods.first().copied().flatten(),
+        other_years: periods.get(1).copied().flatten(),
+        changes,
+    }))
+}
+
 /// Starts (or restarts) TOTP enrolment of an account: a new secret, as an `otpauth://` URL.
 #[utoipa::path(post, path = "/api/v1/users/{name}/totp", tag = "admin",
     params(("name" = String, Path, description = "The account")),

@@ -463,7 +463,15 @@ pub fn router(state: AppState) -> Router {
             get(admin::list_agencies).post(admin::add_agency),
         )
         .route("/users", get(admin::list_users).post(admin::add_user))
-        .route("/users/{name}/totp", post(admin::enrol_user_totp))
+        .route(
+            "/users/{name}/totp",
+            post(admin::enrol_user_totp).delete(admin::reset_totp),
+        )
+        .route("/users/{name}/unlock", post(admin::unlock))
+        .route(
+            "/retention",
+            get(admin::get_retention).put(admin::put_retention),
+        )
         .route("/tokens", get(admin::list_tokens).post(admin::create_token))
         .route("/tokens/{id}", axum::routing::delete(admin::revoke_token))
         .route("/federation/identity", get(federation_api::identity))

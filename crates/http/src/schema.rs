@@ -452,6 +452,27 @@ pub struct TotpEnrolment {
     pub otpauth_url: String,
 }
 
+/// `GET /api/v1/retention`: the node's retention periods in force, in years (`null` =
+/// indefinite, the default), and how many times they were set (every setting is kept).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Retention {
+    /// Manufacturing records: at least 30 years under the ITI.
+    pub manufacturing_years: Option<u32>,
+    /// Every other record: at least 20 years under the ITI.
+    pub other_years: Option<u32>,
+    pub changes: u64,
+}
+
+/// `PUT /api/v1/retention`: the periods to set, in years; `null` or absent = indefinite.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionPeriods {
+    #[serde(default)]
+    pub manufacturing_years: Option<u32>,
+    #[serde(default)]
+    pub other_years: Option<u32>,
+}
+
 /// `POST /api/v1/tokens`: a service account's token.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -844,6 +844,10 @@ async fn openapi_document_lists_every_route() {
         ("/api/v1/users", "get"),
         ("/api/v1/users", "post"),
         ("/api/v1/users/{name}/totp", "post"),
+        ("/api/v1/users/{name}/totp", "delete"),
+        ("/api/v1/users/{name}/unlock", "post"),
+        ("/api/v1/retention", "get"),
+        ("/api/v1/retention", "put"),
         ("/api/v1/tokens", "get"),
         ("/api/v1/tokens", "post"),
         ("/api/v1/tokens/{id}", "delete"),
@@ -873,7 +877,7 @@ async fn openapi_document_lists_every_route() {
             "{method} {path} missing from the OpenAPI document"
         );
     }
-    assert_eq!(paths.len(), 38, "{:?}", paths.keys().collect::<Vec<_>>());
+    assert_eq!(paths.len(), 40, "{:?}", paths.keys().collect::<Vec<_>>());
     let printed = &paths["/api/v1/traces/print"]["post"]["responses"]["200"]["content"];
     assert!(
         printed.get("text/html").is_some() && printed.get("application/pdf").is_some(),
@@ -2020,6 +2024,60 @@ async fn administrators_manage_agencies_users_and_tokens_over_the_api() {
     );
     let (status, _, body) = send(&admin, Method::POST, "/api/v1/users/nobody/totp", None).await;
     assert_eq!(status, 404, "{body}");
+    // The second factor removed: none left, and no such account is 404.
+    let (status, _, body) = send(&admin, Method::DELETE, "/api/v1/users/wanjiru/totp", None).await;
+    assert_eq!(status, 204, "{body}");
+    let (_, _, body) = send(&admin, Method::GET, "/api/v1/users", None).await;
+    let users: Vec<schema::User> = serde_json::from_str(&body).unwrap();
+    let wanjiru = users.iter().find(|u| u.name == "wanjiru").unwrap();
+    assert_eq!(wanjiru.second_factor, "none", "{body}");
+    let (status, _, _) = send(&admin, Method::DELETE, "/api/v1/users/nobody/totp", None).await;
+    assert_eq!(status, 404);
+    let (status, _, body) = send(&admin, Method::POST, "/api/v1/users/wanjiru/unlock", None).await;
+    assert_eq!(status, 204, "{body}");
+    let (status, _, _) = send(&admin, Method::POST, "/api/v1/users/nobody/unlock", None).await;
+    assert_eq!(status, 404);
+
+    // Retention: indefinite by default; never below the ITI's minimum; every change kept.
+    let (status, _, body) = send(&admin, Method::GET, "/api/v1/retention", None).await;
+    assert_eq!(status, 200, "{body}");
+    let r: schema::Retention = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (r.manufacturing_years, r.other_years, r.changes),
+        (None, None, 0)
+    );
+    let (status, _, body) = send(
+        &admin,
+        Method::PUT,
+        "/api/v1/retention",
+        Some(serde_json::json!({"manufacturing_years": 25, "other_years": 20})),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("manufacturing"), "{body}");
+    let (status, _, body) = send(
+        &admin,
+        Method::PUT,
+        "/api/v1/retention",
+        Some(serde_json::json!({"manufacturing_years": 40, "other_years": null})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let r: schema::Retention = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (r.manufacturing_years, r.other_years, r.changes),
+        (Some(40), None, 1)
+    );
+    let (status, _, _) = send(
+        &admin,
+        Method::PUT,
+        "/api/v1/retention",
+        Some(serde_json::json!({"manufacturing_years": 40, "forever": true})),
+    )
+    .await;
+    assert_eq!(status, 422, "an unknown field");
+    let (status, _, _) = send(&s.client, Method::GET, "/api/v1/retention", None).await;
+    assert_eq!(status, 403, "only administrators");
 
     // Service tokens: created (shown once), used, listed, revoked, refused at once.
     let (status, _, body) = send(
