@@ -46,6 +46,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
+use tracemark_domain::model::{ItemKind, Legibility, MarkingKind};
 use tracemark_trace::completeness::Severity;
 use tracemark_trace::request::TraceRequest;
 
@@ -268,27 +269,12 @@ async fn list_page(State(state): State<AppState>, headers: HeaderMap, uri: Uri) 
 
 // --- The guided request form -------------------------------------------------------------
 
-const ITEM_KINDS: [&str; 5] = ["firearm", "light_weapon", "part", "ammunition_lot", "other"];
-const MARK_KINDS: [&str; 17] = [
-    "serial",
-    "manufacturer",
-    "country",
-    "year",
-    "model",
-    "calibre",
-    "import",
-    "proof",
-    "factory_code",
-    "secondary",
-    "state_ownership",
-    "lot",
-    "headstamp",
-    "code_2d",
-    "rfid",
-    "covert",
-    "other",
-];
-const LEGIBILITY: [&str; 4] = ["clear", "partial", "obliterated", "restored"];
+/// The codes of a data-model list, in its order (the domain's, so a kind added there is
+/// offered here).
+fn model_codes<T: Copy>(all: &[T], code: impl Fn(T) -> &'static str) -> Vec<&'static str> {
+    all.iter().map(|k| code(*k)).collect()
+}
+// The trace request's reasons (crates/trace's `IllicitReason`, which has no list of its own).
 const REASONS: [&str; 5] = ["seized", "found", "surrendered", "captured", "other"];
 const CHANNELS: [&str; 5] = ["paper", "email", "fax", "phone", "interpol"];
 const OUTCOMES: [&str; 5] = ["full", "partial", "no_record", "restricted", "refused"];
@@ -803,11 +789,17 @@ fn new_page_of(
         .into_iter()
         .enumerate()
         .map(|(i, m)| {
-            let k = options(&tr, "mark", &MARK_KINDS, &m.kind, false);
+            let k = options(
+                &tr,
+                "mark",
+                &model_codes(MarkingKind::ALL, MarkingKind::as_str),
+                &m.kind,
+                false,
+            );
             let l = options(
                 &tr,
                 "legibility",
-                &LEGIBILITY,
+                &model_codes(Legibility::ALL, Legibility::as_str),
                 if m.legibility.is_empty() {
                     "clear"
                 } else {
@@ -834,7 +826,13 @@ fn new_page_of(
     });
     NewPage {
         c: ctx.chrome("trace-new-title"),
-        kinds: options(&tr, "trace-kind", &ITEM_KINDS, &f.kind, true),
+        kinds: options(
+            &tr,
+            "trace-kind",
+            &model_codes(ItemKind::ALL, ItemKind::as_str),
+            &f.kind,
+            true,
+        ),
         reasons: options(&tr, "trace-reason", &REASONS, &f.illicit_reason, true),
         from_item: f.registry_item.clone(),
         from_case: f.case_reference.clone(),
