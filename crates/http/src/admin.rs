@@ -343,6 +343,80 @@ pub async fn put_retention(
     }))
 }
 
+/// The federation's peer directory: every other state's node this one exchanges traces with.
+#[utoipa::path(get, path = "/api/v1/federation/peers", tag = "admin",
+    responses(
+        (status = 200, description = "The peers, by state", body = [schema::Peer]),
+        (status = 403, description = "Only administrators (with a second factor)", body = schema::ErrorBody),
+    ))]
+pub async fn list_peers(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<schema::Peer>>, ApiError> {
+    Ok(Json(
+        peers(&state, &caller)
+            .await?
+            .into_iter()
+            .map(|p| schema::Peer {
+                state: p.state,
+                url: p.url,
+                fingerprint: p.fingerprint,
+                added_at: p.added_at,
+                replaced_at: p.replaced_at,
+            })
+            .collect(),
+    ))
+}
+
+/// Adds a peer, as `tracemark peer add` does: its public identity (what its
+/// `GET /api/v1/federation/identity` answers; compare the fingerprint with its administrator
+/// by another channel first) and its base URL. A state known with other keys is refused
+/// unless `replace` is true.
+#[utoipa::path(post, path = "/api/v1/federation/peers", tag = "admin",
+    request_body = schema::NewPeer,
+    responses(
+        (status = 201, description = "The peer, now in the directory", body = schema::Peer),
+        (status = 403, description = "Only administrators (with a second factor)", body = schema::ErrorBody),
+        (status = 409, description = "The state is known with other keys (`replace` not asked)", body = schema::ErrorBody),
+        (status = 422, description = "Not a public identity, this node's own state, or not a usable URL", body = schema::ErrorBody),
+    ))]
+pub async fn create_peer(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(p): Json<schema::NewPeer>,
+) -> Result<(StatusCode, Json<schema::Peer>), ApiError> {
+    let identity = p.identity.to_string();
+    match add_peer(&state, &caller, identity, p.url, p.replace).await? {
+        Ok((added, _)) => {
+            let peer = peers(&state, &caller)
+                .await?
+                .into_iter()
+                .find(|v| v.state == added)
+                .ok_or_else(|| ApiError::internal("a peer just added is not listed"))?;
+            Ok((
+                StatusCode::CREATED,
+                Json(schema::Peer {
+                    state: peer.state,
+                    url: peer.url,
+                    fingerprint: peer.fingerprint,
+                    added_at: peer.added_at,
+                    replaced_at: peer.replaced_at,
+                }),
+            ))
+        }
+        Err(PeerRefusal::Conflict(m)) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            schema::ErrorCode::Conflict,
+            m,
+        )),
+        Err(PeerRefusal::Identity(m) | PeerRefusal::Url(m)) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            schema::ErrorCode::Unprocessable,
+            m,
+        )),
+    }
+}
+
 /// Starts (or restarts) TOTP enrolment of an account: a new secret, as an `otpauth://` URL.
 #[utoipa::path(post, path = "/api/v1/users/{name}/totp", tag = "admin",
     params(("name" = String, Path, description = "The account")),

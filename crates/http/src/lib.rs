@@ -475,6 +475,10 @@ pub fn router(state: AppState) -> Router {
         .route("/tokens", get(admin::list_tokens).post(admin::create_token))
         .route("/tokens/{id}", axum::routing::delete(admin::revoke_token))
         .route("/federation/identity", get(federation_api::identity))
+        .route(
+            "/federation/peers",
+            get(admin::list_peers).post(admin::create_peer),
+        )
         .route("/federation/inbox", post(federation_api::inbox))
         .route("/openapi.json", get(api::openapi_json))
         // Only matched routes need a credential: an unknown path still answers 404.

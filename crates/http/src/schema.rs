@@ -473,6 +473,34 @@ pub struct RetentionPeriods {
     pub other_years: Option<u32>,
 }
 
+/// A peer of the federation directory (`GET /api/v1/federation/peers`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Peer {
+    /// Its state (ISO 3166-1 alpha-2).
+    pub state: String,
+    /// Its base URL.
+    pub url: String,
+    /// The fingerprint of its public keys, grouped for reading aloud.
+    pub fingerprint: String,
+    pub added_at: String,
+    pub replaced_at: Option<String>,
+}
+
+/// `POST /api/v1/federation/peers`: a peer to add.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPeer {
+    /// Its public identity: what its `GET /api/v1/federation/identity` answers (the whole
+    /// answer, or its `identity` member).
+    #[schema(value_type = Object)]
+    pub identity: serde_json::Value,
+    /// Its base URL, e.g. `https://tracemark.example.org/`.
+    pub url: String,
+    /// Replace a peer of that state known with other keys or another URL.
+    #[serde(default)]
+    pub replace: bool,
+}
+
 /// `POST /api/v1/tokens`: a service account's token.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -848,6 +848,8 @@ async fn openapi_document_lists_every_route() {
         ("/api/v1/users/{name}/unlock", "post"),
         ("/api/v1/retention", "get"),
         ("/api/v1/retention", "put"),
+        ("/api/v1/federation/peers", "get"),
+        ("/api/v1/federation/peers", "post"),
         ("/api/v1/tokens", "get"),
         ("/api/v1/tokens", "post"),
         ("/api/v1/tokens/{id}", "delete"),
@@ -877,7 +879,7 @@ async fn openapi_document_lists_every_route() {
             "{method} {path} missing from the OpenAPI document"
         );
     }
-    assert_eq!(paths.len(), 40, "{:?}", paths.keys().collect::<Vec<_>>());
+    assert_eq!(paths.len(), 41, "{:?}", paths.keys().collect::<Vec<_>>());
     let printed = &paths["/api/v1/traces/print"]["post"]["responses"]["200"]["content"];
     assert!(
         printed.get("text/html").is_some() && printed.get("application/pdf").is_some(),
@@ -2078,6 +2080,79 @@ async fn administrators_manage_agencies_users_and_tokens_over_the_api() {
     assert_eq!(status, 422, "an unknown field");
     let (status, _, _) = send(&s.client, Method::GET, "/api/v1/retention", None).await;
     assert_eq!(status, 403, "only administrators");
+
+    // Federation peers, as `tracemark peer add` adds them: Uganda's public identity (as its
+    // `GET /api/v1/federation/identity` gives it) and its URL.
+    let identity_of = |state: &'static str| {
+        let dir = tempfile::tempdir().unwrap();
+        let node = Node::init(&dir.path().join("n"), state, None, &clock()).unwrap();
+        let public = tracemark_registry::federation::identity(&node)
+            .unwrap()
+            .public()
+            .to_canonical_json();
+        serde_json::from_str::<Value>(&public).unwrap()
+    };
+    let (uganda, uganda_again) =
+        tokio::task::spawn_blocking(move || (identity_of("UG"), identity_of("UG")))
+            .await
+            .unwrap();
+    let peer = |identity: &Value, url: &str, replace: bool| {
+        Some(serde_json::json!({"identity": identity, "url": url, "replace": replace}))
+    };
+    let (status, _, body) = send(
+        &s.client,
+        Method::POST,
+        "/api/v1/federation/peers",
+        peer(&uganda, "http://127.0.0.1:9/", false),
+    )
+    .await;
+    assert_eq!(status, 403, "only administrators: {body}");
+    let (status, _, body) = send(
+        &admin,
+        Method::POST,
+        "/api/v1/federation/peers",
+        peer(&uganda, "ftp://127.0.0.1/", false),
+    )
+    .await;
+    assert_eq!(status, 422, "not a usable URL: {body}");
+    let (status, _, body) = send(
+        &admin,
+        Method::POST,
+        "/api/v1/federation/peers",
+        peer(&uganda, "http://127.0.0.1:9/", false),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let added: schema::Peer = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (added.state.as_str(), added.url.as_str()),
+        ("UG", "http://127.0.0.1:9/")
+    );
+    // Another key pair for the same state: refused unless replacing is asked.
+    let (status, _, body) = send(
+        &admin,
+        Method::POST,
+        "/api/v1/federation/peers",
+        peer(&uganda_again, "http://127.0.0.1:9/", false),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    let (status, _, body) = send(
+        &admin,
+        Method::POST,
+        "/api/v1/federation/peers",
+        peer(&uganda_again, "http://127.0.0.1:9/", true),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let replaced: schema::Peer = serde_json::from_str(&body).unwrap();
+    assert_ne!(replaced.fingerprint, added.fingerprint);
+    assert!(replaced.replaced_at.is_some());
+    let (status, _, body) = send(&admin, Method::GET, "/api/v1/federation/peers", None).await;
+    assert_eq!(status, 200, "{body}");
+    let peers: Vec<schema::Peer> = serde_json::from_str(&body).unwrap();
+    assert_eq!(peers.len(), 1, "{body}");
+    assert_eq!(peers[0].fingerprint, replaced.fingerprint);
 
     // Service tokens: created (shown once), used, listed, revoked, refused at once.
     let (status, _, body) = send(
