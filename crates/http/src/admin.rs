@@ -353,19 +353,7 @@ pub async fn list_peers(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<schema::Peer>>, ApiError> {
-    Ok(Json(
-        peers(&state, &caller)
-            .await?
-            .into_iter()
-            .map(|p| schema::Peer {
-                state: p.state,
-                url: p.url,
-                fingerprint: p.fingerprint,
-                added_at: p.added_at,
-                replaced_at: p.replaced_at,
-            })
-            .collect(),
-    ))
+    peers(&state, &caller).await.map(Json)
 }
 
 /// Adds a peer, as `tracemark peer add` does: its public identity (what its
@@ -393,16 +381,7 @@ pub async fn create_peer(
                 .into_iter()
                 .find(|v| v.state == added)
                 .ok_or_else(|| ApiError::internal("a peer just added is not listed"))?;
-            Ok((
-                StatusCode::CREATED,
-                Json(schema::Peer {
-                    state: peer.state,
-                    url: peer.url,
-                    fingerprint: peer.fingerprint,
-                    added_at: peer.added_at,
-                    replaced_at: peer.replaced_at,
-                }),
-            ))
+            Ok((StatusCode::CREATED, Json(peer)))
         }
         Err(PeerRefusal::Conflict(m)) => Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -630,25 +609,19 @@ pub(crate) async fn set_retention(
     .await
 }
 
-/// A peer of the federation directory as administration shows it.
-pub(crate) struct PeerView {
-    pub state: String,
-    pub url: String,
-    pub fingerprint: String,
-    pub added_at: String,
-    pub replaced_at: Option<String>,
-}
-
 /// The federation's peer directory (what `tracemark peer list` shows), administered and
 /// audited as `peers:list`.
-pub(crate) async fn peers(state: &AppState, caller: &Caller) -> Result<Vec<PeerView>, ApiError> {
+pub(crate) async fn peers(
+    state: &AppState,
+    caller: &Caller,
+) -> Result<Vec<schema::Peer>, ApiError> {
     administer(state, caller, "peers:list".into()).await?;
     state
         .reader()
         .run(|node| {
             tracemark_registry::federation::peers(node).map(|list| {
                 list.into_iter()
-                    .map(|p| PeerView {
+                    .map(|p| schema::Peer {
                         state: p.row.state.clone(),
                         url: p.peer.url.to_string(),
                         fingerprint: p.peer.identity.fingerprint().grouped(),

@@ -107,7 +107,7 @@ struct AdminPage {
     role_codes: Vec<(String, String)>,
     kinds: Vec<(String, String)>,
     tokens: Vec<TokenRow>,
-    peers: Vec<admin::PeerView>,
+    peers: Vec<crate::schema::Peer>,
     retention: Vec<RetentionRow>,
     errors: Vec<FieldError>,
     /// Which form the errors are of.
