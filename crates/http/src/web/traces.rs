@@ -1118,6 +1118,31 @@ async fn request_submit(
     }
 }
 
+/// The signed-in person's read of a trace for the stated purpose (decided and audited as
+/// `GET /api/v1/traces/{key}`), or the page to answer instead: sign-in, the purpose prompt,
+/// or the refusal.
+async fn case_read(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &Uri,
+    key: &str,
+    p: &CaseParams,
+) -> Result<(Ctx, Caller, String, Value), Box<Response>> {
+    let (ctx, caller) = Ctx::signed_in(state, headers, uri)?;
+    let purpose = match purpose_of(p.purpose.as_deref()) {
+        Ok(Some(p)) => p,
+        _ => {
+            return Err(Box::new(
+                ctx.render(StatusCode::OK, &ask_page(&ctx, key, None)),
+            ))
+        }
+    };
+    match traces_api::trace_doc(state, &caller, key.to_owned(), &purpose).await {
+        Ok(doc) => Ok((ctx, caller, purpose, doc)),
+        Err(e) => Err(Box::new(ctx.error_page(&e))),
+    }
+}
+
 /// `GET /traces/{key}/edit?purpose=`: the draft in the guided form, checked.
 async fn edit_page(
     State(state): State<AppState>,
@@ -1126,19 +1151,11 @@ async fn edit_page(
     Path(key): Path<String>,
     Query(p): Query<CaseParams>,
 ) -> Response {
-    let (ctx, caller) = match Ctx::signed_in(&state, &headers, &uri) {
+    let (ctx, caller, purpose, doc) = match case_read(&state, &headers, &uri, &key, &p).await {
         Ok(x) => x,
         Err(r) => return *r,
     };
     let tr = ctx.tr;
-    let purpose = match purpose_of(p.purpose.as_deref()) {
-        Ok(Some(p)) => p,
-        _ => return ctx.render(StatusCode::OK, &ask_page(&ctx, &key, None)),
-    };
-    let doc = match traces_api::trace_doc(&state, &caller, key.clone(), &purpose).await {
-        Ok(d) => d,
-        Err(e) => return ctx.error_page(&e),
-    };
     let Ok(request) = serde_json::from_value::<TraceRequest>(doc["request"].clone()) else {
         return ctx.error_page(&ApiError::internal("a stored request does not read back"));
     };
@@ -2166,19 +2183,11 @@ async fn print_page(
     Path(key): Path<String>,
     Query(p): Query<CaseParams>,
 ) -> Response {
-    let (ctx, caller) = match Ctx::signed_in(&state, &headers, &uri) {
+    let (ctx, _, purpose, doc) = match case_read(&state, &headers, &uri, &key, &p).await {
         Ok(x) => x,
         Err(r) => return *r,
     };
     let tr = ctx.tr;
-    let purpose = match purpose_of(p.purpose.as_deref()) {
-        Ok(Some(p)) => p,
-        _ => return ctx.render(StatusCode::OK, &ask_page(&ctx, &key, None)),
-    };
-    let doc = match traces_api::trace_doc(&state, &caller, key.clone(), &purpose).await {
-        Ok(d) => d,
-        Err(e) => return ctx.error_page(&e),
-    };
     let (request, markings) = request_facts(&tr, &doc["request"]);
     let priority = s(&doc, &["priority"]);
     let page = PrintPage {
